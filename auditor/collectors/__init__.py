@@ -1,0 +1,1 @@
+"""Collectors: produce an Estate (snapshot, demo; live Azure and Fleet hub collection come later)."""

@@ -1,0 +1,145 @@
+"""Findings and the scan result: frozen value objects every reporter renders and every gate reads."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import Field
+
+from auditor.inventory.base import Model, normalize_id
+from auditor.inventory.estate import Coverage, Scope
+
+RESULT_SCHEMA_VERSION = "1.0"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is more severe (critical 4 … info 0)."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 4,
+    Severity.HIGH: 3,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
+
+
+class Status(StrEnum):
+    PASS = "pass"  # noqa: S105 - a verdict, not a password
+    FAIL = "fail"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    WAIVED = "waived"
+
+
+class Remediation(Model):
+    """A built-in fix action with its arguments, or guidance text, or both."""
+
+    action: str | None = None
+    args: dict[str, Any] = Field(default_factory=dict)
+    guidance: str | None = None
+
+
+def fingerprint(policy_id: str, resource_id: str) -> str:
+    """Stable across runs: policy id + normalized (lower-cased) resource id."""
+    digest = hashlib.sha256(f"{policy_id}|{normalize_id(resource_id)}".encode()).hexdigest()
+    return digest[:32]
+
+
+class Finding(Model):
+    policy_id: str
+    title: str
+    severity: Severity
+    status: Status
+    resource_kind: str
+    resource_id: str
+    resource_name: str
+    subscription_id: str | None = None
+    subscription_name: str | None = None
+    location: str | None = None
+    message: str
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    fingerprint: str
+    remediation: Remediation | None = None
+
+
+class PolicyRef(Model):
+    """What a reporter needs to know about a policy that ran (rules in SARIF, help in HTML)."""
+
+    id: str
+    name: str
+    title: str
+    severity: Severity
+    resource: tuple[str, ...]
+    description: str
+    rationale: str
+    help_uri: str | None = None
+    tags: tuple[str, ...] = ()
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    source: str
+
+
+class ToolInfo(Model):
+    name: str = "aks-auditor"
+    version: str
+
+
+class ScanInfo(Model):
+    started_at: datetime
+    finished_at: datetime
+    #: The instant time-relative rules were judged at (the estate's collection time).
+    evaluated_at: datetime | None = None
+    source: str
+    scope: Scope = Field(default_factory=Scope)
+    coverage: Coverage = Field(default_factory=Coverage)
+    fail_on: Severity | None = None
+
+
+class Summary(Model):
+    total: int
+    by_status: dict[Status, int]
+    failed_by_severity: dict[Severity, int]
+    resources: int
+
+    @classmethod
+    def of(cls, findings: tuple[Finding, ...]) -> Summary:
+        by_status = dict.fromkeys(Status, 0)
+        by_severity = dict.fromkeys(Severity, 0)
+        for finding in findings:
+            by_status[finding.status] += 1
+            if finding.status is Status.FAIL:
+                by_severity[finding.severity] += 1
+        return cls(
+            total=len(findings),
+            by_status=by_status,
+            failed_by_severity=by_severity,
+            resources=len({normalize_id(finding.resource_id) for finding in findings}),
+        )
+
+
+class ScanResult(Model):
+    kind: Literal["ScanResult"] = "ScanResult"
+    schema_version: str = RESULT_SCHEMA_VERSION
+    tool: ToolInfo
+    scan: ScanInfo
+    policies: tuple[PolicyRef, ...]
+    findings: tuple[Finding, ...]
+    summary: Summary
+
+    @property
+    def complete(self) -> bool:
+        """False when anything could not be collected or evaluated (exit 3 territory)."""
+        return self.scan.coverage.complete and self.summary.by_status[Status.ERROR] == 0

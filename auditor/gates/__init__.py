@@ -1,0 +1,1 @@
+"""Gates: turn a ScanResult into an exit code (fail-on threshold, incompleteness)."""

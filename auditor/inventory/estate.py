@@ -1,0 +1,74 @@
+"""The normalized estate: everything collected, plus what could not be collected and why."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from auditor.inventory.aks import Cluster, VersionCatalog
+from auditor.inventory.base import Model
+from auditor.inventory.fleet import Fleet
+from auditor.inventory.hub import Hub
+
+#: Bump the minor for additive changes, the major for anything an older reader would misread.
+SCHEMA_VERSION = "1.0"
+
+
+class SubscriptionRef(Model):
+    id: str
+    name: str | None = None
+
+
+class Scope(Model):
+    subscriptions: tuple[SubscriptionRef, ...] = ()
+    management_groups: tuple[str, ...] = ()
+    hub_contexts: tuple[str, ...] = ()
+
+
+class CoverageGap(Model):
+    """Something that could not be read. ``scope`` is subscription | region | cluster | fleet | hub | call."""
+
+    scope: str
+    target: str
+    operation: str
+    reason: str
+
+
+class Coverage(Model):
+    """What was read (counts per kind) and what was not (gaps). Any gap makes the scan incomplete."""
+
+    read: dict[str, int] = Field(default_factory=dict)
+    gaps: tuple[CoverageGap, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.gaps
+
+
+class Estate(Model):
+    kind: Literal["Estate"] = "Estate"
+    schema_version: str = SCHEMA_VERSION
+    collected_at: datetime
+    source: str
+    scope: Scope = Field(default_factory=Scope)
+    coverage: Coverage = Field(default_factory=Coverage)
+    clusters: tuple[Cluster, ...] = ()
+    catalogs: tuple[VersionCatalog, ...] = ()
+    fleets: tuple[Fleet, ...] = ()
+    hubs: tuple[Hub, ...] = ()
+
+    def catalog_for(self, location: str | None) -> VersionCatalog | None:
+        """The version catalog of a region; Azure location names compare case- and space-insensitively."""
+        if location is None:
+            return None
+        wanted = normalize_location(location)
+        for catalog in self.catalogs:
+            if normalize_location(catalog.location) == wanted:
+                return catalog
+        return None
+
+
+def normalize_location(location: str) -> str:
+    return location.replace(" ", "").lower()

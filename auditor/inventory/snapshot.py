@@ -1,0 +1,84 @@
+"""Read and write versioned JSON snapshots (estates and scan results) with one-line errors on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from auditor.errors import InputError
+from auditor.inventory.estate import SCHEMA_VERSION, Estate
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _major(version: str) -> int:
+    try:
+        return int(version.split(".")[0])
+    except ValueError:
+        return -1
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """First problem of a pydantic error as ``field.path: message (got value)``."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    extra = f" ({len(error.errors()) - 1} more)" if len(error.errors()) > 1 else ""
+    if first["type"] == "missing":
+        return f"{where}: {first['msg']}{extra}"
+    got = first.get("input")
+    shown = (
+        json.dumps(got)[:80]
+        if isinstance(got, str | int | float | bool) or got is None
+        else type(got).__name__
+    )
+    return f"{where}: {first['msg']} (got {shown}){extra}"
+
+
+def load_document(path: Path, model: type[M], kind: str, supported_version: str) -> M:
+    """Load a JSON file that must carry ``kind`` and a ``schemaVersion`` whose major we understand."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read: {error}") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"{path}: not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
+    if not isinstance(raw, dict):
+        raise InputError(f"{path}: expected a JSON object with kind {kind!r}, got {type(raw).__name__}")
+    found_kind = raw.get("kind")
+    if found_kind != kind:
+        raise InputError(f"{path}: expected a file of kind {kind!r}, found kind {found_kind!r}")
+    version = raw.get("schemaVersion")
+    if not isinstance(version, str):
+        raise InputError(
+            f"{path}: schemaVersion is missing or not a string (expected e.g. {supported_version!r})"
+        )
+    if _major(version) > _major(supported_version):
+        raise InputError(
+            f"{path}: schemaVersion {version} is newer than this aks-auditor understands "
+            f"({supported_version}); upgrade aks-auditor to read it"
+        )
+    if _major(version) < 1:
+        raise InputError(
+            f"{path}: schemaVersion {version!r} is not a valid version (expected e.g. {supported_version!r})"
+        )
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        raise InputError(f"{path}: {describe_validation_error(error)}") from None
+
+
+def load_estate(path: Path) -> Estate:
+    return load_document(path, Estate, "Estate", SCHEMA_VERSION)
+
+
+def dump_model(document: BaseModel) -> str:
+    return document.model_dump_json(by_alias=True, indent=2) + "\n"

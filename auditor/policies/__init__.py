@@ -1,0 +1,1 @@
+"""Policy loading, layered validation, the CEL engine adapter and the evaluator."""

@@ -1,0 +1,143 @@
+"""Compile a configured policy for one resource kind: every expression, template and the fast path.
+
+Besides one program per field (used for precise error reasons), each policy gets a *combined* program:
+one CEL expression that evaluates ``when``, ``requires``, ``check``, ``evidence`` and ``escalate`` in a
+single call with the ``let`` bindings computed once. The evaluator runs it first and falls back to the
+per-field programs only when it yields an error, so the common case costs one engine call per finding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from auditor.errors import PolicyError
+from auditor.findings import PolicyRef, Remediation, Severity
+from auditor.policies.engine import Environment, ExpressionError, LetError, Program, cel_literal
+from auditor.policies.loader import ConfiguredPolicy
+from auditor.policies.model import PolicySpec, ResourceKind
+from auditor.policies.template import Template, TemplateError
+
+
+@dataclass(frozen=True)
+class _Requirement:
+    program: Program
+    reason: Template
+
+
+@dataclass(frozen=True)
+class _Escalation:
+    program: Program
+    severity: Severity
+    note: str
+
+
+@dataclass(frozen=True)
+class CompiledPolicy:
+    """A policy compiled for one resource kind."""
+
+    spec: PolicySpec
+    params: dict[str, Any]
+    ref: PolicyRef
+    when: Program | None
+    requires: tuple[_Requirement, ...]
+    check: Program
+    evidence: tuple[tuple[str, Program], ...]
+    escalate: tuple[_Escalation, ...]
+    message: Template
+    pass_message: Template | None
+    skip_message: Template | None
+    remediation: Remediation | None
+    combined: Program | None
+
+
+def policy_ref(configured: ConfiguredPolicy) -> PolicyRef:
+    spec = configured.spec
+    return PolicyRef(
+        id=spec.id,
+        name=spec.name,
+        title=spec.title,
+        severity=spec.severity,
+        resource=tuple(spec.resource),
+        description=spec.description,
+        rationale=spec.rationale,
+        help_uri=spec.help_uri,
+        tags=spec.tags,
+        parameters=configured.params,
+        source=str(configured.source.path),
+    )
+
+
+def compile_policy(configured: ConfiguredPolicy, env: Environment, kind: ResourceKind) -> CompiledPolicy:
+    spec, path = configured.spec, configured.source.path
+    roots = frozenset({*env.variables, "params", "evidence", "now"})
+
+    suffix = f" (resource kind {kind.value})" if len(spec.resource) > 1 else ""
+    lets = tuple(spec.let.items())
+    try:
+        env.compile_lets(configured.params, lets)
+    except LetError as error:
+        raise PolicyError(f"{path}: {spec.id}: let.{lets[error.index][0]}: {error.error}{suffix}") from None
+
+    def expr(field: str, source: str) -> Program:
+        try:
+            return env.compile(source, configured.params, lets)
+        except ExpressionError as error:
+            raise PolicyError(f"{path}: {spec.id}: {field}: {error}{suffix}") from None
+
+    def template(field: str, source: str) -> Template:
+        try:
+            return Template(source, roots)
+        except TemplateError as error:
+            raise PolicyError(f"{path}: {spec.id}: {field}: {error}") from None
+
+    remediation = None
+    if spec.remediation is not None:
+        remediation = Remediation(
+            action=spec.remediation.action, args=spec.remediation.args, guidance=spec.remediation.guidance
+        )
+    return CompiledPolicy(
+        spec=spec,
+        params=configured.params,
+        ref=policy_ref(configured),
+        when=expr("when", spec.when) if spec.when else None,
+        requires=tuple(
+            _Requirement(expr(f"requires[{i}].expr", r.expr), template(f"requires[{i}].reason", r.reason))
+            for i, r in enumerate(spec.requires)
+        ),
+        check=expr("check", spec.check),
+        evidence=tuple((name, expr(f"evidence.{name}", source)) for name, source in spec.evidence.items()),
+        escalate=tuple(
+            _Escalation(expr(f"escalate[{i}].when", e.when), e.severity, e.note)
+            for i, e in enumerate(spec.escalate)
+        ),
+        message=template("message", spec.message),
+        pass_message=template("passMessage", spec.pass_message) if spec.pass_message else None,
+        skip_message=template("skipMessage", spec.skip_message) if spec.skip_message else None,
+        remediation=remediation,
+        combined=_combined(spec, env, configured.params, lets),
+    )
+
+
+def combined_source(spec: PolicySpec) -> str:
+    """The whole policy as one expression: ``{s: status, i: requirement, e: evidence, x: escalations}``."""
+    evidence = ", ".join(f"{cel_literal(name)}: ({source})" for name, source in spec.evidence.items())
+    escalations = " + ".join(f"(({e.when}) ? [{i}] : [])" for i, e in enumerate(spec.escalate)) or "[]"
+    source = (
+        f"cel.bind(__ok, ({spec.check}), dyn({{'s': __ok ? 'pass' : 'fail', 'e': {{{evidence}}}, "
+        f"'x': __ok ? [] : {escalations}}}))"
+    )
+    for index in reversed(range(len(spec.requires))):
+        source = f"!({spec.requires[index].expr}) ? dyn({{'s': 'requires', 'i': {index}}}) : ({source})"
+    if spec.when:
+        source = f"!({spec.when}) ? dyn({{'s': 'skipped'}}) : ({source})"
+    return source
+
+
+def _combined(
+    spec: PolicySpec, env: Environment, params: dict[str, Any], lets: tuple[tuple[str, str], ...]
+) -> Program | None:
+    try:
+        return env.compile(combined_source(spec), params, lets)
+    except ExpressionError:
+        return None  # the per-field programs compiled, so evaluation still works, only slower

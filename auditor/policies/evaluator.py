@@ -1,0 +1,178 @@
+"""Evaluate configured policies over an Estate: one converted input per resource, every policy on it.
+
+Order per (policy, resource): ``when`` (false -> skipped), ``requires`` (false -> error with its
+reason), ``check`` (true -> pass, false -> fail), then ``evidence``, ``escalate`` and the message.
+Anything that does not evaluate to a boolean is an ``error`` finding with the engine's reason; one
+failing evaluation never stops the scan and never reads as a pass.
+
+Each policy first runs as one combined program (see compiler.py); when that yields an engine error,
+the per-field programs run one by one to find out which step failed and why.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from auditor.findings import Finding, Severity, Status, fingerprint
+from auditor.inventory import Estate
+from auditor.policies.compiler import CompiledPolicy, compile_policy, policy_ref
+from auditor.policies.engine import Activation, Environment, EvalFailure, Program
+from auditor.policies.loader import ConfiguredPolicy
+from auditor.policies.model import ResourceKind
+from auditor.policies.views import KIND_VARIABLES, Gap, ResourceView, iter_views
+
+
+class Evaluator:
+    """Compiled policies grouped by resource kind, bound to one scan time."""
+
+    def __init__(self, policies: Sequence[ConfiguredPolicy], now: datetime) -> None:
+        self.now = now
+        self.environments = {kind: Environment(KIND_VARIABLES[kind], now) for kind in ResourceKind}
+        self.by_kind: dict[ResourceKind, list[CompiledPolicy]] = defaultdict(list)
+        self.refs = tuple(policy_ref(p) for p in policies)
+        for configured in policies:
+            for kind in configured.spec.resource:
+                self.by_kind[kind].append(compile_policy(configured, self.environments[kind], kind))
+
+    def evaluate(self, estate: Estate) -> tuple[Finding, ...]:
+        findings: list[Finding] = []
+        for item in iter_views(estate):
+            policies = self.by_kind.get(item.kind)
+            if not policies:
+                continue
+            if isinstance(item, Gap):
+                findings.extend(_gap_finding(policy, item) for policy in policies)
+                continue
+            activation = self.environments[item.kind].activation(item.document)
+            findings.extend(evaluate_policy(policy, item, activation) for policy in policies)
+        return tuple(findings)
+
+
+def _finding(
+    policy: CompiledPolicy,
+    view: ResourceView | Gap,
+    status: Status,
+    message: str,
+    evidence: dict[str, Any],
+    severity: Severity | None = None,
+) -> Finding:
+    """Build a Finding without re-validating what we built ourselves (hundreds of thousands per scan)."""
+    spec = policy.spec
+    if isinstance(view, Gap):
+        rid, name, sub_id, sub_name = view.container_id, view.container_name, view.subscription_id, None
+    else:
+        rid, name, sub_id, sub_name = view.id, view.name, view.subscription_id, view.subscription_name
+    return Finding.model_construct(
+        policy_id=spec.id,
+        title=spec.title,
+        severity=severity or spec.severity,
+        status=status,
+        resource_kind=view.kind.value,
+        resource_id=rid,
+        resource_name=name,
+        subscription_id=sub_id,
+        subscription_name=sub_name,
+        location=view.location,
+        message=message,
+        evidence=evidence,
+        fingerprint=fingerprint(spec.id, rid),
+        remediation=policy.remediation if status is Status.FAIL else None,
+    )
+
+
+def _gap_finding(policy: CompiledPolicy, gap: Gap) -> Finding:
+    message = f"{policy.spec.title}: not evaluated: {gap.reason}"
+    return _finding(policy, gap, Status.ERROR, message, {"reason": gap.reason})
+
+
+def evaluate_policy(policy: CompiledPolicy, view: ResourceView, activation: Activation) -> Finding:
+    """One policy on one resource: the combined program, or the step-by-step path when it errors."""
+    if policy.combined is None:
+        return _evaluate_steps(policy, view, activation)
+    outcome = policy.combined.evaluate(activation)
+    if isinstance(outcome, EvalFailure):
+        return _evaluate_steps(policy, view, activation)
+    variables: dict[str, Any] = dict(view.document)
+    variables["params"] = policy.params
+    status = outcome["s"]
+    if status == "skipped":
+        text = policy.skip_message.render(variables) if policy.skip_message else "not applicable"
+        return _finding(policy, view, Status.SKIPPED, text, {})
+    if status == "requires":
+        reason = policy.requires[outcome["i"]].reason.render(variables)
+        return _finding(policy, view, Status.ERROR, f"{policy.spec.title}: cannot judge: {reason}", {})
+    evidence = {name: _plain(value) for name, value in outcome["e"].items()}
+    variables["evidence"] = evidence
+    if status == "pass":
+        return _finding(policy, view, Status.PASS, _pass_text(policy, variables), evidence)
+    severity = policy.spec.severity
+    for index in outcome["x"]:
+        escalation = policy.escalate[index]
+        if escalation.severity.rank > severity.rank:
+            severity = escalation.severity
+            evidence["escalation"] = escalation.note
+    return _finding(policy, view, Status.FAIL, policy.message.render(variables), evidence, severity)
+
+
+def _pass_text(policy: CompiledPolicy, variables: dict[str, Any]) -> str:
+    return policy.pass_message.render(variables) if policy.pass_message else f"{policy.spec.title}: compliant"
+
+
+def _evaluate_steps(policy: CompiledPolicy, view: ResourceView, activation: Activation) -> Finding:
+    spec = policy.spec
+    variables: dict[str, Any] = dict(view.document)
+    variables["params"] = policy.params
+    if policy.when is not None:
+        applicable = policy.when.evaluate_bool(activation)
+        if isinstance(applicable, EvalFailure):
+            message = f"{spec.title}: applicability could not be evaluated: {applicable.reason}"
+            return _finding(policy, view, Status.ERROR, message, {})
+        if not applicable:
+            text = policy.skip_message.render(variables) if policy.skip_message else "not applicable"
+            return _finding(policy, view, Status.SKIPPED, text, {})
+    for requirement in policy.requires:
+        present = requirement.program.evaluate_bool(activation)
+        if present is not True:
+            detail = f" ({present.reason})" if isinstance(present, EvalFailure) else ""
+            message = f"{spec.title}: cannot judge: {requirement.reason.render(variables)}{detail}"
+            return _finding(policy, view, Status.ERROR, message, {})
+    verdict = policy.check.evaluate_bool(activation)
+    evidence = _evidence(policy.evidence, activation)
+    variables["evidence"] = evidence
+    if isinstance(verdict, EvalFailure):
+        message = f"{spec.title}: check could not be evaluated: {verdict.reason}"
+        return _finding(policy, view, Status.ERROR, message, evidence)
+    if verdict:
+        return _finding(policy, view, Status.PASS, _pass_text(policy, variables), evidence)
+    severity = spec.severity
+    for escalation in policy.escalate:
+        if escalation.program.evaluate_bool(activation) is True and escalation.severity.rank > severity.rank:
+            severity = escalation.severity
+            evidence["escalation"] = escalation.note
+    return _finding(policy, view, Status.FAIL, policy.message.render(variables), evidence, severity)
+
+
+def _evidence(programs: Iterable[tuple[str, Program]], activation: Activation) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name, program in programs:
+        value = program.evaluate(activation)
+        result[name] = {"unavailable": value.reason} if isinstance(value, EvalFailure) else _plain(value)
+    return result
+
+
+def _plain(value: Any) -> Any:
+    """Evidence must be JSON: timestamps become RFC 3339 strings, durations seconds, bytes hex."""
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    return value

@@ -1,0 +1,1 @@
+"""Remediation planning and execution (planned; see README)."""

@@ -1,0 +1,1 @@
+"""Report renderers (json, sarif, html, junit, markdown) and the console summary."""

@@ -1,0 +1,78 @@
+"""Plain-text summary for stdout: totals, coverage state, the worst policies and findings."""
+
+from __future__ import annotations
+
+from auditor.findings import ScanResult, Status
+from auditor.reporters.common import (
+    SEVERITY_ORDER,
+    STATUS_ORDER,
+    incomplete_banner,
+    policy_rows,
+    sorted_findings,
+    truncate,
+)
+
+MAX_GAPS = 10
+MAX_FINDINGS = 20
+MAX_POLICIES = 5
+
+
+def render_console(result: ScanResult) -> str:
+    """A short, ANSI-free summary a terminal or a CliRunner test can read."""
+    summary = result.summary
+    lines = [
+        f"aks-auditor {result.tool.version} - source {result.scan.source} - "
+        f"{summary.total} findings on {summary.resources} resources, {len(result.policies)} policies",
+        "Status:   "
+        + ", ".join(f"{status.value} {summary.by_status.get(status, 0)}" for status in STATUS_ORDER),
+        "Failed:   "
+        + ", ".join(
+            f"{severity.value} {summary.failed_by_severity.get(severity, 0)}" for severity in SEVERITY_ORDER
+        ),
+    ]
+    lines.extend(_coverage(result))
+    lines.extend(_top_policies(result))
+    lines.extend(_top_findings(result))
+    return "\n".join(lines) + "\n"
+
+
+def _coverage(result: ScanResult) -> list[str]:
+    coverage = result.scan.coverage
+    read = ", ".join(f"{kind} {count}" for kind, count in sorted(coverage.read.items())) or "nothing"
+    banner = incomplete_banner(result)
+    if banner is None:
+        return [f"Coverage: complete (read: {read})"]
+    lines = [f"Coverage: INCOMPLETE - {banner} (read: {read})"]
+    for gap in coverage.gaps[:MAX_GAPS]:
+        lines.append(f"  - {gap.scope} {gap.target}: {gap.operation}: {truncate(gap.reason, 200)}")
+    if len(coverage.gaps) > MAX_GAPS:
+        lines.append(f"  ... and {len(coverage.gaps) - MAX_GAPS} more gaps")
+    return lines
+
+
+def _top_policies(result: ScanResult) -> list[str]:
+    failing = sorted(
+        (row for row in policy_rows(result) if row.counts[Status.FAIL]), key=lambda row: row.sort_key
+    )
+    if not failing:
+        return ["Top failing policies: none"]
+    lines = ["Top failing policies:"]
+    for row in failing[:MAX_POLICIES]:
+        policy = row.policy
+        lines.append(f"  {row.counts[Status.FAIL]:>5}  {policy.id} [{policy.severity.value}] {policy.title}")
+    return lines
+
+
+def _top_findings(result: ScanResult) -> list[str]:
+    failing = [finding for finding in sorted_findings(result.findings) if finding.status is Status.FAIL]
+    if not failing:
+        return ["Failing findings: none"]
+    lines = [f"Failing findings ({len(failing)}, most severe first):"]
+    for finding in failing[:MAX_FINDINGS]:
+        message = truncate(" ".join(finding.message.split()), 160)
+        lines.append(
+            f"  [{finding.severity.value:<8}] {finding.policy_id} {finding.resource_name}: {message}"
+        )
+    if len(failing) > MAX_FINDINGS:
+        lines.append(f"  ... and {len(failing) - MAX_FINDINGS} more (see the HTML or JSON report)")
+    return lines

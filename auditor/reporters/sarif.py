@@ -1,0 +1,261 @@
+"""SARIF 2.1.0 for GitHub code scanning: one run, one rule per policy, one result per fail/error/waived.
+
+Severity mapping (rule ``defaultConfiguration.level`` and per-result ``level``; ``security-severity`` is
+the numeric string GitHub buckets as critical > 9.0, high 7.0-8.9, medium 4.0-6.9, low 0.1-3.9):
+
+==========  =========  ===================
+severity    level      security-severity
+==========  =========  ===================
+critical    error      9.5
+high        error      8.0
+medium      warning    5.5
+low         note       3.0
+info        note       1.0
+==========  =========  ===================
+
+Results: ``fail`` uses the finding's own (possibly escalated) severity; ``error`` ("could not evaluate")
+is a ``warning`` whose message starts with "Not evaluated:"; ``waived`` carries an external, accepted
+suppression, and then every result carries ``suppressions`` (SARIF §3.27.23: all null or all non-null).
+``pass`` and ``skipped`` are never results.
+
+Locations: Azure resources are not files, so each result points at a stable relative pseudo-path (see
+:mod:`auditor.reporters.locations`) with a placeholder region 1:1-1:1, and names the real id in
+``logicalLocations``. ``partialFingerprints.primaryLocationLineHash`` is set from the finding fingerprint
+because upload-sarif cannot hash a file that does not exist.
+
+Limits: GitHub rejects more than 25,000 results per run; beyond that the most severe are kept and
+``run.properties.truncated`` says how many were dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from auditor.findings import Finding, PolicyRef, ScanResult, Severity, Status
+from auditor.reporters.common import (
+    policy_index,
+    safe_url,
+    stand_in_policy,
+    truncate,
+    waiver_justification,
+)
+from auditor.reporters.locations import artifact_path
+
+SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://pypi.org/project/aks-auditor/"
+MAX_RESULTS = 25_000
+MAX_TAGS = 10
+_TEXT_LIMIT = 1024
+_NAME_LIMIT = 255
+
+LEVELS: dict[Severity, str] = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+SECURITY_SEVERITY: dict[Severity, str] = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "1.0",
+}
+#: Resource kinds that live in a Fleet (everything else is an AKS resource).
+_FLEET_KINDS = frozenset({"fleet", "updateRun", "autoUpgradeProfile", "memberCluster", "placement"})
+_REPORTED = (Status.FAIL, Status.ERROR, Status.WAIVED)
+_SEMVER = re.compile(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+_NOT_CATEGORY_SAFE = re.compile(r"[^A-Za-z0-9._:-]+")
+
+
+def render_sarif(result: ScanResult, *, max_results: int = MAX_RESULTS) -> str:
+    """The SARIF log as indented JSON text."""
+    return json.dumps(sarif_log(result, max_results=max_results), indent=2, ensure_ascii=False) + "\n"
+
+
+def sarif_log(result: ScanResult, *, max_results: int = MAX_RESULTS) -> dict[str, Any]:
+    """The SARIF log as a JSON-able dict (what :func:`render_sarif` serializes)."""
+    policies = policy_index(result)
+    reported = [finding for finding in result.findings if finding.status in _REPORTED]
+    for finding in reported:
+        policies.setdefault(finding.policy_id, stand_in_policy(finding))
+    rule_ids = list(policies)
+    rule_index = {rule_id: index for index, rule_id in enumerate(rule_ids)}
+    reported.sort(key=_severity_first)
+    kept = reported[:max_results]
+    suppressible = any(finding.status is Status.WAIVED for finding in kept)
+    run: dict[str, Any] = {
+        "tool": {"driver": _driver(result, [policies[rule_id] for rule_id in rule_ids])},
+        "automationDetails": {"id": f"aks-auditor/{_NOT_CATEGORY_SAFE.sub('-', result.scan.source)}/"},
+        "invocations": [_invocation(result)],
+        "columnKind": "unicodeCodePoints",
+        "results": [_result(finding, rule_index[finding.policy_id], suppressible) for finding in kept],
+    }
+    if len(reported) > len(kept):
+        run["properties"] = {
+            "truncated": {
+                "total": len(reported),
+                "kept": len(kept),
+                "note": f"GitHub accepts at most {max_results} results per run; the "
+                f"{len(reported) - len(kept)} least severe were left out. See the JSON or HTML report.",
+            }
+        }
+    return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def _severity_first(finding: Finding) -> tuple[int, int, str, str]:
+    status_rank = {Status.FAIL: 0, Status.ERROR: 1, Status.WAIVED: 2}[finding.status]
+    return (-finding.severity.rank, status_rank, finding.policy_id, finding.resource_id.lower())
+
+
+def _driver(result: ScanResult, policies: list[PolicyRef]) -> dict[str, Any]:
+    driver: dict[str, Any] = {
+        "name": result.tool.name,
+        "version": result.tool.version,
+        "informationUri": INFORMATION_URI,
+        "rules": [_rule(policy) for policy in policies],
+    }
+    if _SEMVER.match(result.tool.version):
+        driver["semanticVersion"] = result.tool.version
+    return driver
+
+
+def _rule(policy: PolicyRef) -> dict[str, Any]:
+    rule: dict[str, Any] = {
+        "id": policy.id,
+        "name": truncate(policy.name, _NAME_LIMIT),
+        "shortDescription": {"text": truncate(policy.title, _TEXT_LIMIT)},
+        "fullDescription": {"text": truncate(policy.description or policy.title, _TEXT_LIMIT)},
+        "help": {"text": _help_text(policy), "markdown": _help_markdown(policy)},
+        "defaultConfiguration": {"level": LEVELS[policy.severity]},
+        "properties": {
+            "tags": _tags(policy),
+            "security-severity": SECURITY_SEVERITY[policy.severity],
+            "precision": "very-high",
+            "severity": policy.severity.value,
+        },
+    }
+    if help_uri := safe_url(policy.help_uri):
+        rule["helpUri"] = help_uri
+    return rule
+
+
+def _tags(policy: PolicyRef) -> list[str]:
+    domains = ["fleet" if kind in _FLEET_KINDS else "aks" for kind in policy.resource] or ["aks"]
+    unique = dict.fromkeys(tag for tag in ("security", *domains, *policy.tags) if tag)
+    return list(unique)[:MAX_TAGS]
+
+
+def _parameters_text(policy: PolicyRef) -> list[str]:
+    return [
+        f"{name} = {json.dumps(value, sort_keys=True)}" for name, value in sorted(policy.parameters.items())
+    ]
+
+
+def _help_text(policy: PolicyRef) -> str:
+    parts = [policy.description]
+    if policy.rationale:
+        parts.append(f"Why: {policy.rationale}")
+    if help_uri := safe_url(policy.help_uri):
+        parts.append(f"More: {help_uri}")
+    if policy.parameters:
+        parts.append("Parameters: " + "; ".join(_parameters_text(policy)))
+    return "\n\n".join(part for part in parts if part) or policy.title
+
+
+def _help_markdown(policy: PolicyRef) -> str:
+    parts = [f"**{policy.title}** ({policy.severity.value})", policy.description]
+    if policy.rationale:
+        parts.append(f"**Why it matters:** {policy.rationale}")
+    if help_uri := safe_url(policy.help_uri):
+        parts.append(f"[Documentation](<{help_uri}>)")
+    if policy.parameters:
+        parts.append("**Parameters:**\n" + "\n".join(f"- `{line}`" for line in _parameters_text(policy)))
+    return "\n\n".join(part for part in parts if part)
+
+
+def _message(finding: Finding) -> str:
+    """The finding's message; an error reads "Not evaluated: <title>: <reason>" (said once)."""
+    message = finding.message.strip() or finding.title
+    if finding.status is not Status.ERROR or message.lower().startswith("not evaluated"):
+        return message
+    evaluator_prefix = f"{finding.title}: not evaluated: "
+    if message.lower().startswith(evaluator_prefix.lower()):
+        message = f"{finding.title}: {message[len(evaluator_prefix) :]}"
+    return f"Not evaluated: {message}"
+
+
+def _result(finding: Finding, rule_index: int, suppressible: bool) -> dict[str, Any]:
+    level = "warning" if finding.status is Status.ERROR else LEVELS[finding.severity]
+    sarif: dict[str, Any] = {
+        "ruleId": finding.policy_id,
+        "ruleIndex": rule_index,
+        "level": level,
+        "message": {"text": _message(finding)},
+        "locations": [_location(finding)],
+        "partialFingerprints": {
+            "primaryLocationLineHash": f"{finding.fingerprint}:1",
+            "aksAuditorFingerprint/v1": finding.fingerprint,
+        },
+        "properties": {
+            "status": finding.status.value,
+            "severity": finding.severity.value,
+            "security-severity": SECURITY_SEVERITY[finding.severity],
+            "resourceKind": finding.resource_kind,
+            "resourceId": finding.resource_id,
+            "subscriptionId": finding.subscription_id,
+            "subscriptionName": finding.subscription_name,
+            "location": finding.location,
+            "evidence": json.loads(json.dumps(finding.evidence, default=str)),
+        },
+    }
+    if suppressible:
+        sarif["suppressions"] = (
+            [{"kind": "external", "status": "accepted", "justification": waiver_justification(finding)}]
+            if finding.status is Status.WAIVED
+            else []
+        )
+    return sarif
+
+
+def _location(finding: Finding) -> dict[str, Any]:
+    return {
+        "physicalLocation": {
+            "artifactLocation": {"uri": artifact_path(finding.resource_id)},
+            "region": {"startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 1},
+        },
+        "logicalLocations": [
+            {"fullyQualifiedName": finding.resource_id, "name": finding.resource_name, "kind": "resource"}
+        ],
+    }
+
+
+def _invocation(result: ScanResult) -> dict[str, Any]:
+    coverage = result.scan.coverage
+    return {
+        "executionSuccessful": result.complete,
+        "startTimeUtc": _utc(result.scan.started_at),
+        "endTimeUtc": _utc(result.scan.finished_at),
+        "toolExecutionNotifications": [
+            {
+                "level": "error",
+                "message": {"text": f"Could not {gap.operation} {gap.scope} {gap.target}: {gap.reason}"},
+                "descriptor": {"id": f"coverage-gap/{gap.scope}"},
+            }
+            for gap in coverage.gaps
+        ],
+        "properties": {
+            "complete": result.complete,
+            "coverage": coverage.model_dump(mode="json", by_alias=True),
+        },
+    }
+
+
+def _utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z`` (a naive time is taken to be UTC already)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,126 @@
+"""The evaluator: errors are isolated per finding, nothing missing reads as a pass, evidence is JSON."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from auditor.findings import Severity, Status
+from auditor.inventory import Estate
+from auditor.policies.evaluator import Evaluator
+from auditor.policies.loader import Selection, configure, load_policy_dirs
+from auditor.resources import builtin_policies_dir
+
+from ..conftest import cluster_id, compliant_catalog, compliant_cluster, estate_document
+
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+def evaluate(
+    estate: dict[str, Any], policy_dirs: list[Path] | None = None, builtin: bool = True, **selection: Any
+) -> list[Any]:
+    sources = load_policy_dirs(builtin_policies_dir() if builtin else None, policy_dirs or [])
+    evaluator = Evaluator(configure(sources, Selection(**selection)), NOW)
+    return list(evaluator.evaluate(Estate.model_validate(estate_document(**estate))))
+
+
+def by(findings: list[Any], policy: str, name: str) -> Any:
+    matches = [f for f in findings if f.policy_id == policy and f.resource_name == name]
+    assert len(matches) == 1, (policy, name, matches)
+    return matches[0]
+
+
+def test_compliant_cluster_passes_every_enabled_policy() -> None:
+    findings = evaluate({"clusters": [compliant_cluster()], "catalogs": [compliant_catalog()]})
+    not_passing = {(f.policy_id, f.status) for f in findings if f.status is not Status.PASS}
+    assert not_passing == {("AKS-005", Status.SKIPPED)}  # not on the LTS plan: not applicable
+    assert {f.policy_id for f in findings} == {f"AKS-{n:03d}" for n in range(1, 13)}
+
+
+def test_one_broken_resource_does_not_stop_or_taint_the_others() -> None:
+    broken = compliant_cluster("broken") | {
+        "currentKubernetesVersion": "latest",
+        "kubernetesVersion": "latest",
+    }
+    findings = evaluate({"clusters": [broken, compliant_cluster()], "catalogs": [compliant_catalog()]})
+    assert by(findings, "AKS-001", "broken").status is Status.ERROR
+    assert "not a Kubernetes version: 'latest'" in by(findings, "AKS-001", "broken").message
+    assert by(findings, "AKS-001", "good").status is Status.PASS
+    assert by(findings, "AKS-004", "good").status is Status.PASS
+
+
+def test_uncollected_maintenance_configurations_are_errors_not_passes() -> None:
+    cluster = compliant_cluster() | {"maintenanceConfigurations": None}
+    findings = evaluate({"clusters": [cluster], "catalogs": [compliant_catalog()]})
+    for policy in ("AKS-010", "AKS-011", "AKS-012"):
+        assert by(findings, policy, "good").status is Status.ERROR
+        assert "were not collected" in by(findings, policy, "good").message
+
+
+def test_unknown_enum_value_is_kept_and_surfaces_in_the_finding() -> None:
+    cluster = compliant_cluster() | {
+        "autoUpgradeProfile": {"upgradeChannel": "hyperspeed", "nodeOSUpgradeChannel": "Quantum"}
+    }
+    findings = evaluate({"clusters": [cluster], "catalogs": [compliant_catalog()]})
+    channel = by(findings, "AKS-006", "good")
+    assert channel.status is Status.FAIL and "hyperspeed" in channel.message
+    assert channel.evidence["upgradeChannel"] == "hyperspeed"
+    assert by(findings, "AKS-007", "good").evidence["nodeOSUpgradeChannel"] == "Quantum"
+    # an unknown channel still counts as "a channel is set" for the window policy
+    assert by(findings, "AKS-010", "good").status is Status.PASS
+
+
+def test_unreadable_hub_and_uncollected_fleet_children_give_error_findings() -> None:
+    fleet_id = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.ContainerService/fleets/f1"
+    findings = evaluate(
+        {
+            "fleets": [{"id": fleet_id, "name": "f1", "members": []}],
+            "hubs": [
+                {"name": "hub-a", "fleetId": fleet_id, "error": "403 Forbidden: cannot list memberclusters"}
+            ],
+        }
+    )
+    hub_findings = [f for f in findings if f.policy_id in ("FLEET-001", "FLEET-002")]
+    assert [(f.policy_id, f.status, f.resource_id) for f in hub_findings] == [
+        ("FLEET-001", Status.ERROR, fleet_id),
+        ("FLEET-002", Status.ERROR, fleet_id),
+    ]
+    assert "403 Forbidden" in hub_findings[0].message
+    fleet3 = [f for f in findings if f.policy_id == "FLEET-003"]
+    assert {(f.status, f.resource_id) for f in fleet3} == {(Status.ERROR, fleet_id)}
+    assert by(findings, "FLEET-004", "f1").status is Status.ERROR
+
+
+def test_escalation_raises_severity_of_out_of_support_images() -> None:
+    cluster = compliant_cluster()
+    cluster["nodePools"][0]["nodeImageVersion"] = "AKSUbuntu-2204gen2containerd-202601.05.0"
+    findings = evaluate({"clusters": [cluster], "catalogs": [compliant_catalog()]})
+    image = by(findings, "AKS-008", "good/system")
+    assert image.status is Status.FAIL and image.severity is Severity.HIGH
+    assert "90-day" in image.evidence["escalation"]
+
+
+def test_evidence_is_json_and_fingerprints_ignore_id_case() -> None:
+    upper = compliant_cluster() | {
+        "id": cluster_id("good").upper().replace("/SUBSCRIPTIONS", "/subscriptions")
+    }
+    first = evaluate({"clusters": [compliant_cluster()], "catalogs": [compliant_catalog()]})
+    second = evaluate({"clusters": [upper], "catalogs": [compliant_catalog()]})
+    json.dumps([f.evidence for f in first])
+    assert by(first, "AKS-008", "good/system").evidence["imageDate"] == "2026-05-25T00:00:00Z"
+    assert [f.fingerprint for f in first] == [f.fingerprint for f in second]
+    assert len({f.fingerprint for f in first}) == len(first)
+
+
+def test_a_check_that_is_not_boolean_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "X-001.yaml").write_text(
+        "id: X-001\nname: x\ntitle: T\nseverity: low\nresource: cluster\ndescription: d\nrationale: r\n"
+        'check: "resource.name"\nmessage: m\n',
+        encoding="utf-8",
+    )
+    findings = evaluate({"clusters": [compliant_cluster()]}, [tmp_path], builtin=False)
+    assert [(f.status, f.message) for f in findings] == [
+        (Status.ERROR, "T: check could not be evaluated: expected true or false, got string 'good'")
+    ]

@@ -1,0 +1,47 @@
+"""JSON: the lossless format; ``convert`` reloads it, so the round trip must be exact."""
+
+from __future__ import annotations
+
+import json
+
+from jsonschema import Draft202012Validator
+
+from auditor.findings import ScanResult, Severity, Status
+from auditor.reporters.json_report import render_json, result_json_schema
+
+
+def test_round_trips_exactly(result: ScanResult) -> None:
+    text = render_json(result)
+    assert text.endswith("}\n")
+    assert ScanResult.model_validate_json(text) == result
+    assert render_json(ScanResult.model_validate_json(text)) == text
+
+
+def test_camel_case_on_the_wire(result: ScanResult) -> None:
+    document = json.loads(render_json(result))
+    assert document["kind"] == "ScanResult"
+    assert document["schemaVersion"] == "1.0"
+    assert document["scan"]["startedAt"] == "2024-06-03T08:00:00Z"
+    assert document["scan"]["failOn"] == "high"
+    first = document["findings"][0]
+    assert {"policyId", "resourceId", "resourceKind", "subscriptionId", "fingerprint"} <= first.keys()
+    assert document["summary"]["byStatus"]["waived"] == 1
+    assert document["summary"]["failedBySeverity"]["critical"] == 2
+    assert document["scan"]["coverage"]["gaps"][0]["target"] == "my-hub-2"
+
+
+def test_output_validates_against_published_schema(result: ScanResult) -> None:
+    schema = result_json_schema()
+    Draft202012Validator.check_schema(schema)
+    validator = Draft202012Validator(schema)
+    document = json.loads(render_json(result))
+    assert not list(validator.iter_errors(document))
+    document["findings"][0]["status"] = "maybe"
+    assert list(validator.iter_errors(document)), "an unknown status must be refused by the schema"
+
+
+def test_schema_names_statuses_and_severities() -> None:
+    text = json.dumps(result_json_schema())
+    assert all(f'"{status.value}"' in text for status in Status)
+    assert all(f'"{severity.value}"' in text for severity in Severity)
+    assert '"policyId"' in text

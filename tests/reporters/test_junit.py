@@ -1,0 +1,83 @@
+"""JUnit: parses, one suite per policy, per-suite counts match the findings."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+
+from auditor.findings import Finding, ScanResult, Status
+from auditor.reporters.junit import render_junit
+
+MakeResult = Callable[..., ScanResult]
+
+
+def parse(result: ScanResult) -> ET.Element:
+    return ET.fromstring(render_junit(result).encode("utf-8"))
+
+
+def suites(root: ET.Element) -> dict[str, ET.Element]:
+    """Suites keyed by the policy id property (asserting every suite has one)."""
+    keyed: dict[str, ET.Element] = {}
+    for suite in root:
+        prop = suite.find("properties/property[@name='policy.id']")
+        assert prop is not None
+        keyed[prop.get("value", "")] = suite
+    return keyed
+
+
+def test_one_suite_per_policy_with_correct_counts(result: ScanResult) -> None:
+    root = parse(result)
+    assert root.tag == "testsuites"
+    by_policy = suites(root)
+    assert list(by_policy) == [policy.id for policy in result.policies]
+    for policy_id, suite in by_policy.items():
+        mine = [finding for finding in result.findings if finding.policy_id == policy_id]
+        cases = suite.findall("testcase")
+        assert len(cases) == len(mine) == int(suite.get("tests", "-1"))
+        assert int(suite.get("failures", "-1")) == sum(f.status is Status.FAIL for f in mine)
+        assert int(suite.get("failures", "-1")) == sum(case.find("failure") is not None for case in cases)
+        assert int(suite.get("errors", "-1")) == sum(case.find("error") is not None for case in cases)
+        assert int(suite.get("errors", "-1")) == sum(f.status is Status.ERROR for f in mine)
+        assert int(suite.get("skipped", "-1")) == sum(case.find("skipped") is not None for case in cases)
+        assert int(suite.get("skipped", "-1")) == sum(
+            f.status in (Status.SKIPPED, Status.WAIVED) for f in mine
+        )
+        assert {case.get("classname") for case in cases} <= {policy_id}
+    assert root.get("tests") == str(len(result.findings))
+    assert root.get("failures") == "6"
+    assert root.get("errors") == "2"
+    assert root.get("skipped") == "2"
+
+
+def test_failure_error_and_skipped_elements(result: ScanResult) -> None:
+    by_policy = suites(parse(result))
+    pool_cases = {
+        case.get("name", "").split(" ")[0]: case for case in by_policy["AKS-002"].findall("testcase")
+    }
+    failure = pool_cases["system"].find("failure")
+    assert failure is not None
+    assert failure.get("type") == "critical"
+    assert "escalated from medium" in (failure.text or "")
+    assert "remediation: Run a node image upgrade on the pool." in (failure.text or "")
+    waived = pool_cases["np1"].find("skipped")
+    assert waived is not None
+    assert waived.get("message") == "waived: Dev pool, rebuilt weekly"
+    assert list(pool_cases["user1"]) == []
+    dev_error = [case.find("error") for case in by_policy["AKS-003"].findall("testcase")]
+    assert [e.get("message") for e in dev_error if e is not None] == [
+        "Planned maintenance window configured: cannot judge: maintenance configurations not collected."
+    ]
+    assert by_policy["AKS-001"].find("properties/property[@name='policy.helpUri']") is not None
+    assert by_policy["AKS-004"].find("properties/property[@name='policy.helpUri']") is None
+
+
+def test_hostile_values_survive_as_text(make_result: MakeResult, result: ScanResult) -> None:
+    root = parse(make_result(hostile=True))
+    names = [case.get("name", "") for case in root.iter("testcase")]
+    assert any(name.startswith("aks-dev<script>alert(1)</script> (") for name in names)
+    original = result.findings[1]
+    broken: Finding = original.model_copy(update={"message": "bad \x00 byte \x1b[31m and \ud800 surrogate"})
+    root = parse(make_result(findings=[broken]))
+    failure = root.find("testsuite/testcase/failure")
+    assert failure is not None
+    assert failure.get("message") == "bad \ufffd byte \ufffd[31m and \ufffd surrogate"

@@ -1,0 +1,139 @@
+"""The CLI: one test per exit code, bad input gives one line and exit 2, outputs are complete."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from auditor.cli import cli
+
+from .conftest import REPO, compliant_catalog, compliant_cluster
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), prog_name="aks-auditor", catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def scan_args(inventory: Path, out: Path, *extra: str) -> list[str]:
+    return ["scan", "--inventory", str(inventory), "--output-dir", str(out), *extra]
+
+
+def test_exit_0_clean_estate(tmp_path: Path, write_estate: Callable[..., Path]) -> None:
+    inventory = write_estate(clusters=[compliant_cluster()], catalogs=[compliant_catalog()])
+    code, _, err = run(*scan_args(inventory, tmp_path / "r", "--format", "json"))
+    assert (code, err) == (0, "")
+    result = json.loads((tmp_path / "r" / "aks-auditor.json").read_text(encoding="utf-8"))
+    assert result["summary"]["byStatus"]["fail"] == 0
+    assert result["summary"]["byStatus"]["pass"] == 11
+    assert result["summary"]["byStatus"]["skipped"] == 1  # AKS-005: not on the LTS plan
+
+
+def test_exit_1_failing_findings_at_or_above_fail_on(
+    tmp_path: Path, write_estate: Callable[..., Path]
+) -> None:
+    stale = compliant_cluster() | {"currentKubernetesVersion": "1.29.2", "kubernetesVersion": "1.29.2"}
+    stale["nodePools"][0]["currentOrchestratorVersion"] = "1.29.2"
+    inventory = write_estate(clusters=[stale], catalogs=[compliant_catalog()])
+    code, out, _ = run(*scan_args(inventory, tmp_path / "r", "--format", "json"))
+    assert code == 1
+    assert "AKS-001" in out
+    # the same failures below the threshold do not fail the gate
+    assert run(*scan_args(inventory, tmp_path / "r", "--format", "json", "--fail-on", "critical"))[0] == 0
+    assert run(*scan_args(inventory, tmp_path / "r", "--format", "json", "--fail-on", "none"))[0] == 0
+
+
+def test_exit_3_incomplete_wins_over_failures(tmp_path: Path, write_estate: Callable[..., Path]) -> None:
+    stale = compliant_cluster() | {"currentKubernetesVersion": "1.29.2", "maintenanceConfigurations": None}
+    inventory = write_estate(clusters=[stale], catalogs=[compliant_catalog()])
+    code, _, _ = run(*scan_args(inventory, tmp_path / "r", "--format", "json"))
+    assert code == 3
+    gap = write_estate(
+        clusters=[compliant_cluster()],
+        catalogs=[compliant_catalog()],
+        coverage={
+            "gaps": [{"scope": "subscription", "target": "s2", "operation": "resourcegraph", "reason": "403"}]
+        },
+    )
+    assert run(*scan_args(gap, tmp_path / "r", "--format", "json"))[0] == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["scan", "--demo", "--set", "AKS-008.nope=1"],
+            "aks-auditor: error: --set AKS-008.nope=1: policy AKS-008 has no parameter 'nope'",
+        ),
+        (
+            ["scan", "--demo", "--set", "AKS-008"],
+            "aks-auditor: error: --set AKS-008: expected POLICY_ID.parameter=value",
+        ),
+        (
+            ["scan", "--demo", "--disable", "NOPE-001"],
+            "aks-auditor: error: --disable NOPE-001: no such policy",
+        ),
+        (["scan"], "aks-auditor: error: choose exactly one source: --inventory FILE or --demo"),
+        (["scan", "--demo", "--fail-on", "severe"], "Invalid value for '--fail-on'"),
+        (["scan", "--bogus"], "No such option '--bogus'"),
+        (["policies", "show", "NOPE-9"], "aks-auditor: error: no such policy 'NOPE-9'"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(args: list[str], expected: str) -> None:
+    code, _, err = run(*args)
+    assert code == 2
+    assert expected in err
+    assert "Traceback" not in err
+
+
+def test_corrupt_and_newer_snapshots_exit_2_with_one_line(tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt.json"
+    corrupt.write_text('{"kind": "Estate", "schemaVers', encoding="utf-8")
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps({"kind": "Estate", "schemaVersion": "7.0"}), encoding="utf-8")
+    for path, expected in ((corrupt, "not valid JSON"), (newer, "schemaVersion 7.0 is newer")):
+        code, _, err = run(*scan_args(path, tmp_path / "r"))
+        assert code == 2
+        assert err.count("\n") == 1 and expected in err and str(path) in err
+        assert not (tmp_path / "r").exists()  # nothing half-written
+
+
+def test_malformed_policy_and_expression_error_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "X-001.yaml").write_text("id: X-001\nname: [\n", encoding="utf-8")
+    code, _, err = run("scan", "--demo", "--policies", str(bad), "--output-dir", str(tmp_path / "r"))
+    assert code == 2 and "X-001.yaml: not valid YAML at line" in err and err.count("\n") == 1
+    (bad / "X-001.yaml").write_text(
+        "id: X-001\nname: x\ntitle: T\nseverity: low\nresource: cluster\ndescription: d\nrationale: r\n"
+        "check: resource.name ==\nmessage: m\ntests: []\n",
+        encoding="utf-8",
+    )
+    code, _, err = run("policies", "validate", str(bad))
+    assert code == 2
+    assert "X-001.yaml: X-001: check: line 1, column 17: Syntax error" in err
+
+
+def test_policies_validate_builtin_and_list_show() -> None:
+    code, out, _ = run("policies", "validate", str(REPO / "policies"))
+    assert code == 0 and out.startswith("17 policies valid")
+    code, out, _ = run("policies", "list")
+    assert code == 0 and "FLEET-005" in out and "off" in out.splitlines()[-1]
+    code, out, _ = run("policies", "show", "AKS-008")
+    shown = json.loads(out)
+    assert shown["parameters"]["max_age_days_windows"]["default"] == 45
+
+
+def test_schema_commands_print_json_schemas() -> None:
+    for kind, title in (("inventory", "Estate"), ("result", "ScanResult")):
+        code, out, _ = run("schema", kind)
+        assert code == 0 and json.loads(out)["title"] == title
+
+
+def test_version() -> None:
+    code, out, _ = run("--version")
+    assert code == 0 and out.startswith("aks-auditor, version ")
