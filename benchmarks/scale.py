@@ -29,7 +29,7 @@ def _rss_mb() -> float:
 
 
 def measure(mode: str, clusters: int) -> dict[str, Any]:
-    from auditor.policies.evaluator import Evaluator, _evaluate_one
+    from auditor.policies.evaluator import Evaluator, evaluate_policy
     from auditor.policies.loader import Selection, configure, load_policy_dirs
     from auditor.policies.views import Gap, iter_views
     from auditor.reporters.interface import OutputFormat
@@ -49,7 +49,7 @@ def measure(mode: str, clusters: int) -> dict[str, Any]:
                 continue
             for policy in evaluator.by_kind.get(view.kind, []):
                 activation = evaluator.environments[view.kind].activation(view.document)
-                _evaluate_one(policy, view, activation)
+                evaluate_policy(policy, view, activation)
                 count += 1
         stages["evaluate"] = time.perf_counter() - started
         return {

@@ -137,3 +137,14 @@ def test_schema_commands_print_json_schemas() -> None:
 def test_version() -> None:
     code, out, _ = run("--version")
     assert code == 0 and out.startswith("aks-auditor, version ")
+
+
+def test_reports_are_written_atomically_with_ordinary_permissions(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    code, _, _ = run("scan", "--demo", "--output-dir", str(out), "--format", "json", "--format", "html")
+    assert code == 1
+    assert sorted(p.name for p in out.iterdir()) == [
+        "aks-auditor.html",
+        "aks-auditor.json",
+    ]  # no temp files left
+    assert (out / "aks-auditor.json").stat().st_mode & 0o044 == 0o044  # readable by group/others (umask 022)

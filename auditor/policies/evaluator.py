@@ -59,13 +59,13 @@ def _finding(
     evidence: dict[str, Any],
     severity: Severity | None = None,
 ) -> Finding:
-    """Build a Finding without re-validating what we built ourselves (hundreds of thousands per scan)."""
+    """Build a Finding (validated construction measured faster than ``model_construct`` in pydantic 2.x)."""
     spec = policy.spec
     if isinstance(view, Gap):
         rid, name, sub_id, sub_name = view.container_id, view.container_name, view.subscription_id, None
     else:
         rid, name, sub_id, sub_name = view.id, view.name, view.subscription_id, view.subscription_name
-    return Finding.model_construct(
+    return Finding(
         policy_id=spec.id,
         title=spec.title,
         severity=severity or spec.severity,

@@ -37,26 +37,31 @@ class Template:
             raise TemplateError(
                 f"unbalanced brace in message template {source!r} (use {{{{ for a literal brace)"
             )
-        self._paths: list[tuple[str, ...]] = []
+        # Pre-split into literal text and placeholder paths: rendering is a join, no regex per finding.
+        self._parts: list[str | tuple[str, ...]] = []
+        position = 0
         for match in _PLACEHOLDER.finditer(source):
-            if match.group(1):
-                path = tuple(match.group(1).split("."))
-                if path[0] not in roots:
-                    known = ", ".join(sorted(roots))
-                    raise TemplateError(f"unknown placeholder {{{match.group(1)}}}: expected one of {known}")
-                self._paths.append(path)
+            self._parts.append(source[position : match.start()])
+            position = match.end()
+            if not match.group(1):
+                self._parts.append(match.group(0)[0])  # {{ or }}
+                continue
+            path = tuple(match.group(1).split("."))
+            if path[0] not in roots:
+                known = ", ".join(sorted(roots))
+                raise TemplateError(f"unknown placeholder {{{match.group(1)}}}: expected one of {known}")
+            self._parts.append(path)
+        self._parts.append(source[position:])
 
     def render(self, variables: Mapping[str, Any]) -> str:
-        def replace(match: re.Match[str]) -> str:
-            token = match.group(0)
-            if token in ("{{", "}}"):
-                return token[0]
-            value: Any = variables
-            for part in match.group(1).split("."):
-                if isinstance(value, Mapping) and part in value:
-                    value = value[part]
-                else:
-                    return "(unknown)"
-            return _format(value)
+        return "".join(part if isinstance(part, str) else _lookup(variables, part) for part in self._parts)
 
-        return _PLACEHOLDER.sub(replace, self.source)
+
+def _lookup(variables: Mapping[str, Any], path: tuple[str, ...]) -> str:
+    value: Any = variables
+    for part in path:
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        else:
+            return "(unknown)"
+    return _format(value)
