@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from auditor import __version__
 from auditor.findings import ScanInfo, ScanResult, Severity, Summary, ToolInfo
+from auditor.gates.waivers import Waiver, apply_waivers
 from auditor.inventory import Estate
 from auditor.policies.evaluator import Evaluator
 from auditor.policies.loader import ConfiguredPolicy
@@ -28,9 +29,11 @@ def run_scan(
     *,
     started_at: datetime,
     fail_on: Severity | None,
+    waivers: tuple[Waiver, ...] = (),
 ) -> ScanResult:
+    """Evaluate, then apply waivers as of the scan's own start (an expired waiver stops applying)."""
     evaluator = Evaluator(policies, evaluation_time(estate))
-    findings = evaluator.evaluate(estate)
+    findings = apply_waivers(evaluator.evaluate(estate), waivers, started_at)
     return ScanResult(
         tool=ToolInfo(version=__version__),
         scan=ScanInfo(

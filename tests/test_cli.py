@@ -148,3 +148,20 @@ def test_reports_are_written_atomically_with_ordinary_permissions(tmp_path: Path
         "aks-auditor.json",
     ]  # no temp files left
     assert (out / "aks-auditor.json").stat().st_mode & 0o044 == 0o044  # readable by group/others (umask 022)
+
+
+def test_convert_re_renders_a_saved_result_identically(tmp_path: Path) -> None:
+    direct = tmp_path / "direct"
+    assert run("scan", "--demo", "--output-dir", str(direct), "--format", "json", "--format", "sarif",
+               "--format", "junit", "--format", "markdown")[0] == 1
+    converted = tmp_path / "converted"
+    code, out, _ = run("convert", str(direct / "aks-auditor.json"), "--format", "sarif", "--format", "junit",
+                       "--format", "markdown", "--output-dir", str(converted))
+    assert code == 0 and "aks-auditor.sarif" in out
+    for name in ("aks-auditor.sarif", "aks-auditor.junit.xml", "aks-auditor.md"):
+        assert (converted / name).read_bytes() == (direct / name).read_bytes(), name
+
+
+def test_convert_refuses_an_estate_snapshot(tmp_path: Path, write_estate: Callable[..., Path]) -> None:
+    code, _, err = run("convert", str(write_estate()), "--format", "html", "--output-dir", str(tmp_path / "o"))
+    assert code == 2 and "expected a file of kind 'ScanResult', found kind 'Estate'" in err

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from auditor.inventory.base import Model, arm_segment
+from auditor.inventory.base import Model, TrackedResource
 
 #: Names AKS gives its maintenance configurations (anything else is kept as-is).
 MAINTENANCE_DEFAULT = "default"
@@ -81,14 +81,7 @@ class FleetMembership(Model):
     group: str | None = None
 
 
-class Cluster(Model):
-    id: str
-    name: str
-    subscription_id: str = ""
-    subscription_name: str | None = None
-    resource_group: str = ""
-    location: str | None = None
-    tags: dict[str, str] = Field(default_factory=dict)
+class Cluster(TrackedResource):
     sku_tier: str | None = None
     support_plan: str | None = None
     kubernetes_version: str | None = None
@@ -101,15 +94,6 @@ class Cluster(Model):
     maintenance_configurations: tuple[MaintenanceConfiguration, ...] | None = None
     upgrade_profile: ClusterUpgradeProfile | None = None
     fleet_memberships: tuple[FleetMembership, ...] = ()
-
-    @model_validator(mode="after")
-    def _derive_from_id(self) -> Cluster:
-        # Hand-written estates may omit what the ARM id already says.
-        if not self.subscription_id:
-            object.__setattr__(self, "subscription_id", arm_segment(self.id, "subscriptions") or "")
-        if not self.resource_group:
-            object.__setattr__(self, "resource_group", arm_segment(self.id, "resourceGroups") or "")
-        return self
 
     def pool_id(self, pool: NodePool) -> str:
         return f"{self.id}/agentPools/{pool.name}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 
@@ -20,6 +20,27 @@ class Model(BaseModel):
         extra="forbid",
         validate_default=False,
     )
+
+
+class TrackedResource(Model):
+    """Fields every top-level ARM resource carries; subscription and group default from the id."""
+
+    id: str
+    name: str
+    subscription_id: str = ""
+    subscription_name: str | None = None
+    resource_group: str = ""
+    location: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _derive_from_id(self) -> TrackedResource:
+        # Hand-written estates may omit what the ARM id already says.
+        if not self.subscription_id:
+            object.__setattr__(self, "subscription_id", arm_segment(self.id, "subscriptions") or "")
+        if not self.resource_group:
+            object.__setattr__(self, "resource_group", arm_segment(self.id, "resourceGroups") or "")
+        return self
 
 
 def arm_segment(resource_id: str, key: str) -> str | None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from auditor.inventory.base import Model, arm_segment
+from auditor.inventory.base import Model, TrackedResource
 
 
 class HubProfile(Model):
@@ -94,14 +94,7 @@ class FleetAutoUpgradeProfile(Model):
     provisioning_state: str | None = None
 
 
-class Fleet(Model):
-    id: str
-    name: str
-    subscription_id: str = ""
-    subscription_name: str | None = None
-    resource_group: str = ""
-    location: str | None = None
-    tags: dict[str, str] = Field(default_factory=dict)
+class Fleet(TrackedResource):
     provisioning_state: str | None = None
     hub_profile: HubProfile | None = None
     #: Each child list: ``None`` = not collected, ``()`` = collected, none exist.
@@ -109,11 +102,3 @@ class Fleet(Model):
     update_runs: tuple[UpdateRun, ...] | None = None
     update_strategies: tuple[UpdateStrategy, ...] | None = None
     auto_upgrade_profiles: tuple[FleetAutoUpgradeProfile, ...] | None = None
-
-    @model_validator(mode="after")
-    def _derive_from_id(self) -> Fleet:
-        if not self.subscription_id:
-            object.__setattr__(self, "subscription_id", arm_segment(self.id, "subscriptions") or "")
-        if not self.resource_group:
-            object.__setattr__(self, "resource_group", arm_segment(self.id, "resourceGroups") or "")
-        return self

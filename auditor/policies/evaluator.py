@@ -104,7 +104,8 @@ def evaluate_policy(policy: CompiledPolicy, view: ResourceView, activation: Acti
     if status == "requires":
         reason = policy.requires[outcome["i"]].reason.render(variables)
         return _finding(policy, view, Status.ERROR, f"{policy.spec.title}: cannot judge: {reason}", {})
-    evidence = {name: _plain(value) for name, value in outcome["e"].items()}
+    values = outcome["e"]
+    evidence = {name: _plain(values[name]) for name, _ in policy.evidence}  # in the policy's order
     variables["evidence"] = evidence
     if status == "pass":
         return _finding(policy, view, Status.PASS, _pass_text(policy, variables), evidence)

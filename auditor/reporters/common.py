@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import heapq
 import json
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,14 +17,21 @@ from auditor.findings import Finding, PolicyRef, ScanResult, Severity, Status
 #: Order in which statuses are shown: what needs action first, what passed last.
 STATUS_ORDER: tuple[Status, ...] = (Status.FAIL, Status.ERROR, Status.WAIVED, Status.SKIPPED, Status.PASS)
 SEVERITY_ORDER: tuple[Severity, ...] = tuple(sorted(Severity, key=lambda s: -s.rank))
-_STATUS_RANK = {status: index for index, status in enumerate(STATUS_ORDER)}
+STATUS_RANK: dict[Status, int] = {status: index for index, status in enumerate(STATUS_ORDER)}
+SEVERITY_RANK: dict[Severity, int] = {severity: severity.rank for severity in Severity}
+#: Compact JSON for evidence values; built once (``json.dumps`` builds an encoder per call).
+_EVIDENCE_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
+
+SortKey = tuple[int, int, str, str]
+_POLICY_ID = attrgetter("policy_id")
+_STATUS = attrgetter("status")
 
 
-def finding_sort_key(finding: Finding) -> tuple[int, int, str, str]:
+def finding_sort_key(finding: Finding) -> SortKey:
     """Failing first, then most severe, then by policy and resource (stable output)."""
     return (
-        _STATUS_RANK[finding.status],
-        -finding.severity.rank,
+        STATUS_RANK[finding.status],
+        -SEVERITY_RANK[finding.severity],
         finding.policy_id,
         finding.resource_id.lower(),
     )
@@ -28,6 +39,14 @@ def finding_sort_key(finding: Finding) -> tuple[int, int, str, str]:
 
 def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=finding_sort_key)
+
+
+def first_findings(
+    findings: Iterable[Finding], count: int, key: Callable[[Finding], Any] = finding_sort_key
+) -> list[Finding]:
+    """The first ``count`` findings in ``key`` order, without sorting all of them (same result as
+    ``sorted(findings, key=key)[:count]``)."""
+    return heapq.nsmallest(count, findings, key=key)
 
 
 def actionable(finding: Finding) -> bool:
@@ -67,7 +86,7 @@ def evidence_text(value: Any) -> str:
     """Evidence values as a reader sees them: strings verbatim, anything else as compact JSON."""
     if isinstance(value, str):
         return value
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return _EVIDENCE_ENCODER.encode(value)
 
 
 def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
@@ -95,18 +114,29 @@ class PolicyRow:
         )
 
 
-def policy_rows(result: ScanResult) -> list[PolicyRow]:
-    """Every policy that ran (plus any referenced only by a finding), in result order, with its findings."""
+def policy_rows(result: ScanResult, *, with_findings: bool = False) -> list[PolicyRow]:
+    """Every policy that ran (plus any referenced only by a finding), in result order, with its counts.
+
+    ``with_findings`` also fills each row's findings (in :func:`finding_sort_key` order); without it the
+    rows carry counts only, which is all a summary needs.
+    """
     rows: dict[str, PolicyRow] = {
         policy.id: PolicyRow(policy, dict.fromkeys(Status, 0)) for policy in result.policies
     }
-    for finding in sorted_findings(result.findings):
-        row = rows.get(finding.policy_id)
-        if row is None:
-            row = PolicyRow(stand_in_policy(finding), dict.fromkeys(Status, 0))
-            rows[finding.policy_id] = row
-        row.counts[finding.status] += 1
-        row.findings.append(finding)
+    findings = result.findings
+    # Counting with C-level iterators: this runs once per format over every finding.
+    pairs = Counter(zip(map(_POLICY_ID, findings), map(_STATUS, findings), strict=True))
+    for policy_id in dict.fromkeys(policy_id for policy_id, _ in pairs):
+        if policy_id not in rows:
+            first = next(finding for finding in findings if finding.policy_id == policy_id)
+            rows[policy_id] = PolicyRow(stand_in_policy(first), dict.fromkeys(Status, 0))
+    for (policy_id, status), count in pairs.items():
+        rows[policy_id].counts[status] = count
+    if with_findings:
+        for finding in findings:
+            rows[finding.policy_id].findings.append(finding)
+        for row in rows.values():
+            row.findings.sort(key=finding_sort_key)
     return list(rows.values())
 
 
@@ -122,6 +152,21 @@ def stand_in_policy(finding: Finding) -> PolicyRef:
         rationale="",
         source="",
     )
+
+
+def utc_timestamp(moment: datetime) -> str:
+    """``2024-06-03 08:00:00 UTC`` (a naive time is taken to be UTC already)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def judged_as_of(result: ScanResult) -> str | None:
+    """When the estate was collected, i.e. the instant ages and deadlines were judged at (None if unknown).
+
+    A saved snapshot is judged as of its collection time, which can be long before the scan ran.
+    """
+    evaluated_at = result.scan.evaluated_at
+    return utc_timestamp(evaluated_at) if evaluated_at is not None else None
 
 
 def not_evaluated_count(result: ScanResult) -> int:

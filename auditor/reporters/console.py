@@ -6,10 +6,12 @@ from auditor.findings import ScanResult, Status
 from auditor.reporters.common import (
     SEVERITY_ORDER,
     STATUS_ORDER,
+    first_findings,
     incomplete_banner,
+    judged_as_of,
     policy_rows,
-    sorted_findings,
     truncate,
+    utc_timestamp,
 )
 
 MAX_GAPS = 10
@@ -23,6 +25,7 @@ def render_console(result: ScanResult) -> str:
     lines = [
         f"aks-auditor {result.tool.version} - source {result.scan.source} - "
         f"{summary.total} findings on {summary.resources} resources, {len(result.policies)} policies",
+        _when(result),
         "Status:   "
         + ", ".join(f"{status.value} {summary.by_status.get(status, 0)}" for status in STATUS_ORDER),
         "Failed:   "
@@ -34,6 +37,12 @@ def render_console(result: ScanResult) -> str:
     lines.extend(_top_policies(result))
     lines.extend(_top_findings(result))
     return "\n".join(lines) + "\n"
+
+
+def _when(result: ScanResult) -> str:
+    line = f"Scanned:  {utc_timestamp(result.scan.started_at)}"
+    as_of = judged_as_of(result)
+    return f"{line}; estate collected / judged as of {as_of}" if as_of else line
 
 
 def _coverage(result: ScanResult) -> list[str]:
@@ -64,11 +73,11 @@ def _top_policies(result: ScanResult) -> list[str]:
 
 
 def _top_findings(result: ScanResult) -> list[str]:
-    failing = [finding for finding in sorted_findings(result.findings) if finding.status is Status.FAIL]
+    failing = [finding for finding in result.findings if finding.status is Status.FAIL]
     if not failing:
         return ["Failing findings: none"]
     lines = [f"Failing findings ({len(failing)}, most severe first):"]
-    for finding in failing[:MAX_FINDINGS]:
+    for finding in first_findings(failing, MAX_FINDINGS):
         message = truncate(" ".join(finding.message.split()), 160)
         lines.append(
             f"  [{finding.severity.value:<8}] {finding.policy_id} {finding.resource_name}: {message}"

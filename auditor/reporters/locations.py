@@ -15,6 +15,7 @@ resolves them and the path cannot climb out of the repository root.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from auditor.inventory.base import normalize_id
@@ -30,6 +31,10 @@ _CHILD_MARKERS = frozenset(
         "resourceplacements",
     }
 )
+
+
+#: A path whose segments ``quote`` would leave unchanged (RFC 3986 unreserved characters only).
+_UNRESERVED_PATH = re.compile(r"[A-Za-z0-9_.~-]+(?:/[A-Za-z0-9_.~-]+)*")
 
 
 def _safe_segment(segment: str) -> str:
@@ -56,7 +61,11 @@ def artifact_path(resource_id: str) -> str:
         out.extend(rest)
     else:
         out = ["fleet-hub", *resource_id.strip().strip("/").split("/")]
-    segments = [_safe_segment(part) for part in out if part]
+    present = [part for part in out if part]
+    if _UNRESERVED_PATH.fullmatch("/".join(present)) and "." not in present and ".." not in present:
+        segments = present  # fast path: nothing to encode (the usual ARM id)
+    else:
+        segments = [_safe_segment(part) for part in present]
     if len(segments) == 1:
         segments.append("unknown")
     return "/".join(segments)

@@ -18,10 +18,12 @@ from auditor.reporters.common import (
     SEVERITY_ORDER,
     STATUS_ORDER,
     actionable,
+    first_findings,
     incomplete_banner,
+    judged_as_of,
     policy_rows,
-    sorted_findings,
     truncate,
+    utc_timestamp,
 )
 from auditor.resources import reports_dir
 
@@ -53,7 +55,7 @@ def _environment() -> Environment:
 
 def render_markdown(result: ScanResult) -> str:
     """The job-summary Markdown document."""
-    rows = [finding for finding in sorted_findings(result.findings) if actionable(finding)]
+    rows = [finding for finding in result.findings if actionable(finding)]
     failing_policies = sorted(
         (row for row in policy_rows(result) if row.counts[Status.FAIL] or row.counts[Status.ERROR]),
         key=lambda row: row.sort_key,
@@ -68,8 +70,9 @@ def render_markdown(result: ScanResult) -> str:
         gaps=result.scan.coverage.gaps[:MAX_ROWS],
         more_gaps=max(len(result.scan.coverage.gaps) - MAX_ROWS, 0),
         policy_rows=failing_policies[:MAX_ROWS],
-        findings=rows[:MAX_ROWS],
+        findings=first_findings(rows, MAX_ROWS),
         more_findings=max(len(rows) - MAX_ROWS, 0),
-        started=result.scan.started_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
+        started=utc_timestamp(result.scan.started_at),
+        judged=judged_as_of(result),
         Status=Status,
     )
