@@ -13,13 +13,24 @@ import click
 from pydantic import ValidationError
 
 from auditor import __version__
-from auditor.config import DEFAULT_FORMATS, ScanConfig
+from auditor.atomic import write_atomic
+from auditor.cli_live import (
+    collect_hubs,
+    collect_live,
+    hub_config,
+    hub_sources,
+    live_config,
+    with_hub_options,
+    with_live_options,
+)
+from auditor.config import DEFAULT_FORMATS, CollectConfig, LiveOptions, ScanConfig
 from auditor.demo import load_demo_estate
-from auditor.errors import AuditorError, ConfigError, PolicyError
+from auditor.errors import EXIT_INCOMPLETE, EXIT_OK, AuditorError, ConfigError, OutputError, PolicyError
 from auditor.findings import RESULT_SCHEMA_VERSION, ScanResult, Severity
 from auditor.gates.threshold import exit_code
+from auditor.gates.waivers import load_waivers
 from auditor.inventory import Estate
-from auditor.inventory.snapshot import load_document, load_estate
+from auditor.inventory.snapshot import dump_model, load_document, load_estate
 from auditor.outputs import write_reports
 from auditor.policies.evaluator import Evaluator
 from auditor.policies.loader import ConfiguredPolicy, PolicySource, Selection, configure, load_policy_dirs
@@ -121,6 +132,13 @@ def cli() -> None:
     show_default=True,
     help="Exit 1 when a failing finding has this severity or higher ('none': never).",
 )
+@click.option(
+    "--waivers",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="YAML file of accepted risks: matching failures become 'waived' until they expire.",
+)
+@with_hub_options
+@with_live_options
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def scan(
     inventory: Path | None,
@@ -132,14 +150,24 @@ def scan(
     formats: tuple[str, ...],
     output_dir: Path,
     fail_on: str,
+    waivers: Path | None,
     quiet: bool,
+    **live: Any,
 ) -> None:
-    """Evaluate the policies over an estate and write reports."""
+    """Evaluate the policies over an estate and write reports.
+
+    The estate is a snapshot (--inventory), the demo (--demo) or, with neither, read live from Azure.
+    """
     started = datetime.now(UTC)
+    is_live = inventory is None and not demo
+    live_options = live_config(live) if is_live else LiveOptions(allow_partial=live["allow_partial"])
     try:
         config = ScanConfig(
             inventory=inventory,
             demo=demo,
+            live=live_options,
+            hubs=hub_config(live),
+            waivers=waivers,
             policy_dirs=policy_dirs,
             sets=_parse_sets(sets),
             enable=frozenset(enable),
@@ -151,22 +179,57 @@ def scan(
         )
     except ValidationError as error:
         raise ConfigError(str(error.errors()[0]["msg"]).removeprefix("Value error, ")) from None
-    policies = _configured(config)  # validated in full before any estate is read
-    estate = _load_source(config)
-    result = run_scan(estate, policies, started_at=started, fail_on=config.fail_on)
+    # Everything the user gave is validated before any estate is read or any API is called.
+    policies = _configured(config)
+    accepted = load_waivers(config.waivers) if config.waivers else ()
+    hubs = hub_sources(config.hubs)
+    estate = collect_hubs(_load_source(config), hubs, config.quiet)
+    result = run_scan(estate, policies, started_at=started, fail_on=config.fail_on, waivers=accepted)
     written = write_reports(result, config.formats, config.output_dir)
     if not config.quiet:
         click.echo(render_console(result), nl=False)
         for path in written:
             click.echo(f"report: {path}")
-    sys.exit(exit_code(result, config.fail_on))
+    sys.exit(exit_code(result, config.fail_on, allow_partial=config.live.allow_partial))
 
 
 def _load_source(config: ScanConfig) -> Estate:
     if config.demo:
         return load_demo_estate()
-    assert config.inventory is not None  # guaranteed by ScanConfig
-    return load_estate(config.inventory)
+    if config.inventory is not None:
+        return load_estate(config.inventory)
+    return collect_live(config.live, config.quiet)
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Where to write the estate snapshot (JSON, the file --inventory reads).",
+)
+@with_hub_options
+@with_live_options
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def collect(output: Path, quiet: bool, **live: Any) -> None:
+    """Read the estate live from Azure (and Fleet hubs) and write it as a snapshot (gaps: exit 3)."""
+    config = CollectConfig(live=live_config(live), hubs=hub_config(live), output=output, quiet=quiet)
+    hubs = hub_sources(config.hubs)
+    estate = collect_hubs(collect_live(config.live, config.quiet), hubs, config.quiet)
+    try:
+        write_atomic(config.output, dump_model(estate))
+    except OSError as error:
+        raise OutputError(f"{config.output}: cannot write snapshot: {error.strerror or error}") from None
+    gaps = estate.coverage.gaps
+    if not config.quiet:
+        click.echo(
+            f"collected {len(estate.clusters)} clusters, {len(estate.fleets)} fleets from "
+            f"{len(estate.scope.subscriptions)} subscriptions; {len(gaps)} coverage gaps -> {config.output}"
+        )
+        for gap in gaps:
+            click.echo(f"gap: {gap.scope} {gap.target}: {gap.operation}: {gap.reason}", err=True)
+    sys.exit(EXIT_INCOMPLETE if gaps and not config.live.allow_partial else EXIT_OK)
 
 
 @cli.group()

@@ -77,7 +77,14 @@ def test_exit_3_incomplete_wins_over_failures(tmp_path: Path, write_estate: Call
             ["scan", "--demo", "--disable", "NOPE-001"],
             "aks-auditor: error: --disable NOPE-001: no such policy",
         ),
-        (["scan"], "aks-auditor: error: choose exactly one source: --inventory FILE or --demo"),
+        (
+            ["scan", "--demo", "--inventory", "estate.json"],
+            "aks-auditor: error: choose one source: --inventory FILE, --demo, or neither for a live Azure scan",
+        ),
+        (
+            ["scan", "--arm-endpoint", "http://arm.local"],
+            "--arm-endpoint 'http://arm.local': expected an https:// URL",
+        ),
         (["scan", "--demo", "--fail-on", "severe"], "Invalid value for '--fail-on'"),
         (["scan", "--bogus"], "No such option '--bogus'"),
         (["policies", "show", "NOPE-9"], "aks-auditor: error: no such policy 'NOPE-9'"),
@@ -152,16 +159,43 @@ def test_reports_are_written_atomically_with_ordinary_permissions(tmp_path: Path
 
 def test_convert_re_renders_a_saved_result_identically(tmp_path: Path) -> None:
     direct = tmp_path / "direct"
-    assert run("scan", "--demo", "--output-dir", str(direct), "--format", "json", "--format", "sarif",
-               "--format", "junit", "--format", "markdown")[0] == 1
+    assert (
+        run(
+            "scan",
+            "--demo",
+            "--output-dir",
+            str(direct),
+            "--format",
+            "json",
+            "--format",
+            "sarif",
+            "--format",
+            "junit",
+            "--format",
+            "markdown",
+        )[0]
+        == 1
+    )
     converted = tmp_path / "converted"
-    code, out, _ = run("convert", str(direct / "aks-auditor.json"), "--format", "sarif", "--format", "junit",
-                       "--format", "markdown", "--output-dir", str(converted))
+    code, out, _ = run(
+        "convert",
+        str(direct / "aks-auditor.json"),
+        "--format",
+        "sarif",
+        "--format",
+        "junit",
+        "--format",
+        "markdown",
+        "--output-dir",
+        str(converted),
+    )
     assert code == 0 and "aks-auditor.sarif" in out
     for name in ("aks-auditor.sarif", "aks-auditor.junit.xml", "aks-auditor.md"):
         assert (converted / name).read_bytes() == (direct / name).read_bytes(), name
 
 
 def test_convert_refuses_an_estate_snapshot(tmp_path: Path, write_estate: Callable[..., Path]) -> None:
-    code, _, err = run("convert", str(write_estate()), "--format", "html", "--output-dir", str(tmp_path / "o"))
+    code, _, err = run(
+        "convert", str(write_estate()), "--format", "html", "--output-dir", str(tmp_path / "o")
+    )
     assert code == 2 and "expected a file of kind 'ScanResult', found kind 'Estate'" in err

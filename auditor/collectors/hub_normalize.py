@@ -16,6 +16,13 @@ from pydantic import ValidationError
 from auditor.inventory import MemberCluster, Placement, StagedUpdateRun
 from auditor.inventory.snapshot import describe_validation_error
 
+#: Labels AKS Fleet puts on every MemberCluster (MS docs: kubernetes-fleet/concepts-member-cluster-labels).
+AKS_CLUSTER_LABELS = (
+    "fleet.azure.com/subscription-id",
+    "fleet.azure.com/resource-group",
+    "fleet.azure.com/cluster-name",
+)
+
 
 class PayloadError(ValueError):
     """A hub object whose shape we cannot read; the message names the object and the field."""
@@ -130,3 +137,14 @@ def staged_update_run(obj: Mapping[str, Any]) -> StagedUpdateRun:
     }
     result: StagedUpdateRun = _validated(StagedUpdateRun, raw, f"ClusterStagedUpdateRun {meta.get('name')!r}")
     return result
+
+
+def aks_cluster_id(labels: Mapping[str, str]) -> str | None:
+    """The AKS cluster's ARM id from a MemberCluster's fleet.azure.com/* labels; None if one is missing."""
+    subscription, group, name = (labels.get(key) for key in AKS_CLUSTER_LABELS)
+    if not (subscription and group and name):
+        return None
+    return (
+        f"/subscriptions/{subscription}/resourceGroups/{group}"
+        f"/providers/Microsoft.ContainerService/managedClusters/{name}"
+    )

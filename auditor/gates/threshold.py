@@ -13,12 +13,14 @@ def failing_at_or_above(result: ScanResult, fail_on: Severity | None) -> int:
     return sum(1 for f in result.findings if f.status is Status.FAIL and f.severity.rank >= fail_on.rank)
 
 
-def exit_code(result: ScanResult, fail_on: Severity | None) -> int:
+def exit_code(result: ScanResult, fail_on: Severity | None, *, allow_partial: bool = False) -> int:
     """3 if anything could not be collected or evaluated, else 1 if findings reach ``fail_on``, else 0.
 
+    ``allow_partial``: coverage gaps alone do not make it 3; findings with status ``error`` still do.
     ``skipped`` (not applicable) and ``waived`` findings never affect the exit code.
     """
-    if not result.complete:
+    incomplete = result.summary.by_status[Status.ERROR] > 0 if allow_partial else not result.complete
+    if incomplete:
         return EXIT_INCOMPLETE
     if failing_at_or_above(result, fail_on):
         return EXIT_FINDINGS

@@ -40,7 +40,7 @@ class MemberCluster(Model):
     agent_status: tuple[AgentStatus, ...] = ()
     taints: tuple[Taint, ...] = ()
     heartbeat_period_seconds: int | None = None
-    #: The AKS cluster behind this member, when the Fleet's ARM members tell it.
+    #: The AKS cluster behind this member: from the Fleet's ARM members, else its fleet.azure.com/* labels.
     cluster_resource_id: str | None = None
 
 

@@ -11,6 +11,7 @@ the per-field programs run one by one to find out which step failed and why.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -38,6 +39,17 @@ class Evaluator:
                 self.by_kind[kind].append(compile_policy(configured, self.environments[kind], kind))
 
     def evaluate(self, estate: Estate) -> tuple[Finding, ...]:
+        # Hundreds of thousands of acyclic objects are created here; the cyclic garbage collector
+        # would rescan the growing heap again and again (measured: ~25% of the evaluation time).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._evaluate(estate)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _evaluate(self, estate: Estate) -> tuple[Finding, ...]:
         findings: list[Finding] = []
         for item in iter_views(estate):
             policies = self.by_kind.get(item.kind)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import heapq
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from operator import attrgetter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import compress
+from operator import attrgetter
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +28,25 @@ _EVIDENCE_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default
 SortKey = tuple[int, int, str, str]
 _POLICY_ID = attrgetter("policy_id")
 _STATUS = attrgetter("status")
+_SEVERITY_STATUS = attrgetter("severity", "status")
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a renderer builds its output, then restore it.
+
+    A renderer allocates hundreds of thousands of short-lived, acyclic objects (freed by reference
+    counting) while a large ScanResult is alive; each automatic full collection then walks every object
+    of that result, which at 200,000 findings costs more than the rendering itself. Cycles created
+    meanwhile are collected once the collector runs again.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def finding_sort_key(finding: Finding) -> SortKey:
@@ -37,33 +59,64 @@ def finding_sort_key(finding: Finding) -> SortKey:
     )
 
 
-def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
-    return sorted(findings, key=finding_sort_key)
+def _smallest(items: list[Finding], count: int, key: Callable[[Finding], Any]) -> list[Finding]:
+    """``sorted(items, key=key)[:count]``: a heap when ``count`` is small against the input, a plain sort
+    when it is not (a heap of thousands is slower than sorting)."""
+    if count * 8 >= len(items):
+        return sorted(items, key=key)[:count]
+    return heapq.nsmallest(count, items, key=key)
 
 
-def first_findings(
-    findings: Iterable[Finding], count: int, key: Callable[[Finding], Any] = finding_sort_key
+def _policy_then_resource(finding: Finding) -> tuple[str, str]:
+    return (finding.policy_id, finding.resource_id.lower())
+
+
+def _status_then_severity(cls: tuple[Severity, Status]) -> tuple[int, int]:
+    severity, status = cls
+    return (STATUS_RANK[status], -SEVERITY_RANK[severity])
+
+
+def most_severe(
+    findings: list[Finding],
+    count: int,
+    class_rank: Callable[[tuple[Severity, Status]], Any],
 ) -> list[Finding]:
-    """The first ``count`` findings in ``key`` order, without sorting all of them (same result as
-    ``sorted(findings, key=key)[:count]``)."""
-    return heapq.nsmallest(count, findings, key=key)
+    """The first ``count`` findings by the ``class_rank`` of their (severity, status), then policy id,
+    then resource id (ignoring case); in no particular order: the caller sorts what it shows.
+
+    Whole classes are taken as they are and only the class that straddles ``count`` is ranked, with
+    C-level passes: at 200,000 findings a sort of everything costs more than the rest of a renderer.
+    """
+    if len(findings) <= count:
+        return list(findings)
+    classes = Counter(map(_SEVERITY_STATUS, findings))
+    included: set[tuple[Severity, Status]] = set()
+    straddling: list[Finding] = []
+    room = count
+    for cls in sorted(classes, key=class_rank):
+        if classes[cls] > room:
+            if room:
+                wanted = {cls}.__contains__
+                straddling = list(compress(findings, map(wanted, map(_SEVERITY_STATUS, findings))))
+            break
+        included.add(cls)
+        room -= classes[cls]
+    chosen = list(compress(findings, map(included.__contains__, map(_SEVERITY_STATUS, findings))))
+    chosen.extend(_smallest(straddling, room, _policy_then_resource))
+    return chosen
 
 
-def actionable(finding: Finding) -> bool:
-    """Fail or error: what a reader must act on (a waived finding was already accepted)."""
-    return finding.status in (Status.FAIL, Status.ERROR)
+def first_findings(findings: list[Finding], count: int) -> list[Finding]:
+    """``sorted(findings, key=finding_sort_key)[:count]`` without sorting all of them."""
+    return sorted(most_severe(findings, count, _status_then_severity), key=finding_sort_key)
+
+
+#: Fail or error: what a reader must act on (a waived finding was already accepted).
+ACTIONABLE: frozenset[Status] = frozenset({Status.FAIL, Status.ERROR})
 
 
 def policy_index(result: ScanResult) -> dict[str, PolicyRef]:
     return {policy.id: policy for policy in result.policies}
-
-
-def escalated_from(finding: Finding, policies: dict[str, PolicyRef]) -> Severity | None:
-    """The policy's default severity when this finding carries a different (escalated) one."""
-    policy = policies.get(finding.policy_id)
-    if policy is None or policy.severity is finding.severity:
-        return None
-    return policy.severity
 
 
 def waiver_justification(finding: Finding) -> str:
@@ -102,7 +155,6 @@ class PolicyRow:
 
     policy: PolicyRef
     counts: dict[Status, int]
-    findings: list[Finding] = field(default_factory=list)
 
     @property
     def sort_key(self) -> tuple[int, int, int, str]:
@@ -114,29 +166,35 @@ class PolicyRow:
         )
 
 
-def policy_rows(result: ScanResult, *, with_findings: bool = False) -> list[PolicyRow]:
+def status_counts(findings: tuple[Finding, ...]) -> Counter[tuple[str, Status]]:
+    """Findings per (policy id, status), counted with C-level iterators (one pass, no Python loop)."""
+    return Counter(zip(map(_POLICY_ID, findings), map(_STATUS, findings), strict=True))
+
+
+def policies_with_stand_ins(
+    result: ScanResult, counts: Counter[tuple[str, Status]] | None = None
+) -> dict[str, PolicyRef]:
+    """``result.policies`` by id, in result order, then a stand-in for each policy only a finding names."""
+    policies = policy_index(result)
+    for policy_id, _ in counts if counts is not None else status_counts(result.findings):
+        if policy_id not in policies:
+            first = next(finding for finding in result.findings if finding.policy_id == policy_id)
+            policies[policy_id] = stand_in_policy(first)
+    return policies
+
+
+def policy_rows(result: ScanResult, counts: Counter[tuple[str, Status]] | None = None) -> list[PolicyRow]:
     """Every policy that ran (plus any referenced only by a finding), in result order, with its counts.
 
-    ``with_findings`` also fills each row's findings (in :func:`finding_sort_key` order); without it the
-    rows carry counts only, which is all a summary needs.
+    ``counts`` (from :func:`status_counts`) saves a pass over the findings when the caller has them.
     """
-    rows: dict[str, PolicyRow] = {
-        policy.id: PolicyRow(policy, dict.fromkeys(Status, 0)) for policy in result.policies
+    counts = status_counts(result.findings) if counts is None else counts
+    rows = {
+        policy_id: PolicyRow(policy, dict.fromkeys(Status, 0))
+        for policy_id, policy in policies_with_stand_ins(result, counts).items()
     }
-    findings = result.findings
-    # Counting with C-level iterators: this runs once per format over every finding.
-    pairs = Counter(zip(map(_POLICY_ID, findings), map(_STATUS, findings), strict=True))
-    for policy_id in dict.fromkeys(policy_id for policy_id, _ in pairs):
-        if policy_id not in rows:
-            first = next(finding for finding in findings if finding.policy_id == policy_id)
-            rows[policy_id] = PolicyRow(stand_in_policy(first), dict.fromkeys(Status, 0))
-    for (policy_id, status), count in pairs.items():
+    for (policy_id, status), count in counts.items():
         rows[policy_id].counts[status] = count
-    if with_findings:
-        for finding in findings:
-            rows[finding.policy_id].findings.append(finding)
-        for row in rows.values():
-            row.findings.sort(key=finding_sort_key)
     return list(rows.values())
 
 

@@ -15,9 +15,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from auditor.findings import ScanResult, Status
 from auditor.reporters.common import (
+    ACTIONABLE,
     SEVERITY_ORDER,
     STATUS_ORDER,
-    actionable,
     first_findings,
     incomplete_banner,
     judged_as_of,
@@ -55,7 +55,7 @@ def _environment() -> Environment:
 
 def render_markdown(result: ScanResult) -> str:
     """The job-summary Markdown document."""
-    rows = [finding for finding in result.findings if actionable(finding)]
+    rows = [finding for finding in result.findings if finding.status in ACTIONABLE]
     failing_policies = sorted(
         (row for row in policy_rows(result) if row.counts[Status.FAIL] or row.counts[Status.ERROR]),
         key=lambda row: row.sort_key,

@@ -23,8 +23,16 @@ Locations: Azure resources are not files, so each result points at a stable rela
 ``logicalLocations``. ``partialFingerprints.primaryLocationLineHash`` is set from the finding fingerprint
 because upload-sarif cannot hash a file that does not exist.
 
+Escalation: a ``fail`` whose severity is above its policy's default carries
+``properties.escalation`` = ``{"from": <policy severity>, "to": <finding severity>, "note": <why>}`` (the
+note is the policy's escalation note from ``evidence.escalation``, omitted when there is none).
+
 Limits: GitHub rejects more than 25,000 results per run; beyond that the most severe are kept and
 ``run.properties.truncated`` says how many were dropped.
+
+Speed: the log is plain dicts serialized once by pydantic-core (the same text as ``json.dumps``, several
+times faster), indented only while small; evidence goes in as is, anything not JSON-native becomes ``str``.
+The text is ASCII-only (``\\uXXXX`` escapes), so Python keeps it at one byte per character.
 """
 
 from __future__ import annotations
@@ -34,8 +42,13 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic_core import PydanticSerializationError, to_json
+
 from auditor.findings import Finding, PolicyRef, ScanResult, Severity, Status
 from auditor.reporters.common import (
+    SEVERITY_RANK,
+    collector_paused,
+    most_severe,
     policy_index,
     safe_url,
     stand_in_policy,
@@ -47,6 +60,9 @@ from auditor.reporters.locations import artifact_path
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/aks-auditor/"
 MAX_RESULTS = 25_000
+#: Beyond this many results the log is written without indentation: a third smaller, and nobody reads a
+#: file of thousands of results by eye (viewers and GitHub parse it).
+INDENT_MAX_RESULTS = 1_000
 MAX_TAGS = 10
 _TEXT_LIMIT = 1024
 _NAME_LIMIT = 255
@@ -73,27 +89,40 @@ _NOT_CATEGORY_SAFE = re.compile(r"[^A-Za-z0-9._:-]+")
 
 
 def render_sarif(result: ScanResult, *, max_results: int = MAX_RESULTS) -> str:
-    """The SARIF log as indented JSON text."""
-    return json.dumps(sarif_log(result, max_results=max_results), indent=2, ensure_ascii=False) + "\n"
+    """The SARIF log as JSON text: indented up to ``INDENT_MAX_RESULTS`` results, compact beyond."""
+    with collector_paused():
+        log = sarif_log(result, max_results=max_results)
+        indent = 2 if len(log["runs"][0]["results"]) <= INDENT_MAX_RESULTS else None
+        try:
+            text = to_json(log, indent=indent, ensure_ascii=True, fallback=str).decode("ascii")
+        except PydanticSerializationError:  # e.g. bytes that are not UTF-8 somewhere in the evidence
+            text = json.dumps(
+                log, indent=indent, separators=(",", ":") if indent is None else None, default=str
+            )
+    return text + "\n"
 
 
 def sarif_log(result: ScanResult, *, max_results: int = MAX_RESULTS) -> dict[str, Any]:
     """The SARIF log as a JSON-able dict (what :func:`render_sarif` serializes)."""
-    policies = policy_index(result)
+    listed = policy_index(result)
+    policies = dict(listed)
     reported = [finding for finding in result.findings if finding.status in _REPORTED]
     for finding in reported:
-        policies.setdefault(finding.policy_id, stand_in_policy(finding))
+        if finding.policy_id not in policies:
+            policies[finding.policy_id] = stand_in_policy(finding)
     rule_ids = list(policies)
     rule_index = {rule_id: index for index, rule_id in enumerate(rule_ids)}
-    reported.sort(key=_severity_first)
-    kept = reported[:max_results]
+    kept = sorted(most_severe(reported, max_results, _class_rank), key=_severity_first)
     suppressible = any(finding.status is Status.WAIVED for finding in kept)
     run: dict[str, Any] = {
         "tool": {"driver": _driver(result, [policies[rule_id] for rule_id in rule_ids])},
         "automationDetails": {"id": f"aks-auditor/{_NOT_CATEGORY_SAFE.sub('-', result.scan.source)}/"},
         "invocations": [_invocation(result)],
         "columnKind": "unicodeCodePoints",
-        "results": [_result(finding, rule_index[finding.policy_id], suppressible) for finding in kept],
+        "results": [
+            _result(finding, rule_index[finding.policy_id], listed.get(finding.policy_id), suppressible)
+            for finding in kept
+        ],
     }
     if len(reported) > len(kept):
         run["properties"] = {
@@ -107,9 +136,21 @@ def sarif_log(result: ScanResult, *, max_results: int = MAX_RESULTS) -> dict[str
     return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
+_STATUS_RANK = {Status.FAIL: 0, Status.ERROR: 1, Status.WAIVED: 2}
+
+
+def _class_rank(cls: tuple[Severity, Status]) -> tuple[int, int]:
+    severity, status = cls
+    return (-SEVERITY_RANK[severity], _STATUS_RANK[status])
+
+
 def _severity_first(finding: Finding) -> tuple[int, int, str, str]:
-    status_rank = {Status.FAIL: 0, Status.ERROR: 1, Status.WAIVED: 2}[finding.status]
-    return (-finding.severity.rank, status_rank, finding.policy_id, finding.resource_id.lower())
+    return (
+        -SEVERITY_RANK[finding.severity],
+        _STATUS_RANK[finding.status],
+        finding.policy_id,
+        finding.resource_id.lower(),
+    )
 
 
 def _driver(result: ScanResult, policies: list[PolicyRef]) -> dict[str, Any]:
@@ -189,8 +230,24 @@ def _message(finding: Finding) -> str:
     return f"Not evaluated: {message}"
 
 
-def _result(finding: Finding, rule_index: int, suppressible: bool) -> dict[str, Any]:
+def _result(
+    finding: Finding, rule_index: int, policy: PolicyRef | None, suppressible: bool
+) -> dict[str, Any]:
+    """One result; ``policy`` is None for a policy missing from ``result.policies`` (no escalation then)."""
     level = "warning" if finding.status is Status.ERROR else LEVELS[finding.severity]
+    properties: dict[str, Any] = {
+        "status": finding.status.value,
+        "severity": finding.severity.value,
+        "security-severity": SECURITY_SEVERITY[finding.severity],
+        "resourceKind": finding.resource_kind,
+        "resourceId": finding.resource_id,
+        "subscriptionId": finding.subscription_id,
+        "subscriptionName": finding.subscription_name,
+        "location": finding.location,
+        "evidence": finding.evidence,
+    }
+    if escalation := _escalation(finding, policy):
+        properties["escalation"] = escalation
     sarif: dict[str, Any] = {
         "ruleId": finding.policy_id,
         "ruleIndex": rule_index,
@@ -201,17 +258,7 @@ def _result(finding: Finding, rule_index: int, suppressible: bool) -> dict[str, 
             "primaryLocationLineHash": f"{finding.fingerprint}:1",
             "aksAuditorFingerprint/v1": finding.fingerprint,
         },
-        "properties": {
-            "status": finding.status.value,
-            "severity": finding.severity.value,
-            "security-severity": SECURITY_SEVERITY[finding.severity],
-            "resourceKind": finding.resource_kind,
-            "resourceId": finding.resource_id,
-            "subscriptionId": finding.subscription_id,
-            "subscriptionName": finding.subscription_name,
-            "location": finding.location,
-            "evidence": json.loads(json.dumps(finding.evidence, default=str)),
-        },
+        "properties": properties,
     }
     if suppressible:
         sarif["suppressions"] = (
@@ -220,6 +267,17 @@ def _result(finding: Finding, rule_index: int, suppressible: bool) -> dict[str, 
             else []
         )
     return sarif
+
+
+def _escalation(finding: Finding, policy: PolicyRef | None) -> dict[str, str] | None:
+    """How and why a finding's severity was raised above its policy's default, or None."""
+    if policy is None or SEVERITY_RANK[finding.severity] <= SEVERITY_RANK[policy.severity]:
+        return None
+    escalation = {"from": policy.severity.value, "to": finding.severity.value}
+    note = finding.evidence.get("escalation")
+    if isinstance(note, str) and note.strip():
+        escalation["note"] = note
+    return escalation
 
 
 def _location(finding: Finding) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """A realistic ScanResult built in code: two subscriptions, clusters with pools, a fleet with an update run,
-Fleet hub objects with non-ARM ids, every status (waived included), an escalated severity and an
-incomplete coverage. ``make_result(hostile=True)`` puts markup and control characters in untrusted fields.
+Fleet hub objects with non-ARM ids, every status (waived included), an escalated severity, an
+incomplete coverage and an estate collected a day before the scan. ``make_result(hostile=True)`` puts markup and control characters in untrusted fields.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ UPDATE_RUN = f"{FLEET}/updateRuns/run-2024-06"
 CRP = "my-hub/clusterresourceplacements/crp-1"
 MEMBER = "my-hub/memberclusters/member-a"
 HOSTILE = "<script>alert(1)</script>"
+#: When the (saved) estate was collected: the scan judges it as of then, a day before the scan ran.
+EVALUATED_AT = datetime(2024, 6, 2, 6, 30, 0, tzinfo=UTC)
 
 POLICIES = (
     PolicyRef(
@@ -285,6 +287,7 @@ def build_result(
         scan=ScanInfo(
             started_at=datetime(2024, 6, 3, 8, 0, 0, tzinfo=UTC),
             finished_at=datetime(2024, 6, 3, 8, 1, 30, tzinfo=UTC),
+            evaluated_at=EVALUATED_AT,
             source="azure",
             scope=Scope(
                 subscriptions=(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from auditor.findings import ScanResult, Status
+from auditor.findings import ScanResult, Severity, Status
 from auditor.inventory.estate import Coverage, CoverageGap
 from auditor.reporters.console import MAX_FINDINGS, MAX_GAPS, render_console
 
@@ -60,3 +60,38 @@ def test_complete_and_clean(make_result: MakeResult, result: ScanResult) -> None
     assert "Coverage: complete (read: clusters 2, fleets 1, hubs 1, nodePools 3, subscriptions 2)" in text
     assert "Failing findings: none" in text
     assert "Top failing policies: none" in text
+
+
+def test_says_when_the_estate_was_collected(make_result: MakeResult) -> None:
+    lines = render_console(make_result()).splitlines()
+    assert (
+        lines[1]
+        == "Scanned:  2024-06-03 08:00:00 UTC; estate collected / judged as of 2024-06-02 06:30:00 UTC"
+    )
+    base = make_result()
+    live = base.model_copy(update={"scan": base.scan.model_copy(update={"evaluated_at": None})})
+    assert render_console(live).splitlines()[1] == "Scanned:  2024-06-03 08:00:00 UTC"
+
+
+def test_top_findings_are_the_most_severe_of_many(make_result: MakeResult, result: ScanResult) -> None:
+    template = next(f for f in result.findings if f.status is Status.FAIL and f.policy_id == "AKS-003")
+    many = [
+        template.model_copy(
+            update={"resource_name": f"low-{n:05d}", "resource_id": f"{template.resource_id}-{n:05d}"}
+        )
+        for n in range(20_000)
+    ]
+    critical = template.model_copy(
+        update={
+            "severity": Severity.CRITICAL,
+            "resource_name": "the-one",
+            "resource_id": template.resource_id + "-z",
+        }
+    )
+    text = render_console(make_result(findings=[*many, critical]))
+    listed = text.split("Failing findings (20001, most severe first):\n")[1].splitlines()
+    assert listed[0].startswith("  [critical] AKS-003 the-one:")
+    assert [line.split()[3] for line in listed[1:MAX_FINDINGS]] == [
+        f"low-{n:05d}:" for n in range(MAX_FINDINGS - 1)
+    ]
+    assert listed[MAX_FINDINGS] == "  ... and 19981 more (see the HTML or JSON report)"

@@ -8,8 +8,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from auditor.findings import ScanResult, Status
+from auditor.findings import Finding, ScanResult, Severity, Status
 from auditor.reporters.html import group_findings, render_html
+from auditor.reporters.html_layout import MAX_DETAILED
 
 MakeResult = Callable[..., ScanResult]
 HOSTILE = "<script>alert(1)</script>"
@@ -205,3 +206,177 @@ def test_evidence_is_a_definition_list(page: Collector) -> None:
     contents = [element.content for element in evidence]
     assert 'supported ["1.28", "1.29", "1.30"]' in " ".join(contents)
     assert "daysBehind 120" in " ".join(contents)
+
+
+# --- estate scale: passes counted, skips in one line, the most severe in full, the rest counted ---
+
+
+def _cluster_id(index: int) -> str:
+    return (
+        "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-scale/providers/"
+        f"Microsoft.ContainerService/managedClusters/aks-{index:04d}"
+    )
+
+
+def _resource_contents(page: Collector) -> dict[str, str]:
+    """Listed resources by name, with all the text inside each."""
+    return {element.content.split()[0]: element.content for element in page.all("div", "resource")}
+
+
+def test_many_passes_are_counted_per_resource_never_listed(
+    make_result: MakeResult, result: ScanResult
+) -> None:
+    template = next(f for f in result.findings if f.status is Status.PASS and f.resource_kind == "cluster")
+    failing = next(f for f in result.findings if f.status is Status.FAIL and f.resource_kind == "cluster")
+    findings = []
+    expected: dict[str, int] = {}
+    for index in range(1000):
+        name, resource_id = f"aks-{index:04d}", _cluster_id(index)
+        expected[name] = 15 + index % 11
+        findings.extend(
+            template.model_copy(
+                update={"resource_id": resource_id, "resource_name": name, "message": f"pass-msg-{index}-{n}"}
+            )
+            for n in range(expected[name])
+        )
+        if index % 100 == 7:
+            findings.append(failing.model_copy(update={"resource_id": resource_id, "resource_name": name}))
+    assert sum(expected.values()) == 19_995
+    html = render_html(make_result(findings=findings, complete=True))
+    assert "pass-msg-" not in html, "no passing finding is rendered one by one"
+    assert len(html.encode()) < 1_500_000
+    page = parse(html)
+    resources = _resource_contents(page)
+    assert len(resources) == 1000
+    for name, count in expected.items():
+        assert f"pass {count} checks passed" in resources[name], name
+    assert len([e for e in page.elements if e.attrs.get("data-status") == "pass"]) == 1000
+    assert len(page.all("article", "finding")) == 10
+    assert page.by_id("not-shown") is None, "nothing is left out, so no cap note"
+    first = page.all("div", "resource")[0]
+    assert first.content.startswith("aks-0007 ") and "fail" in first.content, "failing resources first"
+
+
+def test_skipped_checks_are_one_line_each(page: Collector) -> None:
+    skipped = page.all("ul", "skipped")
+    assert [element.content for element in skipped] == [
+        "skipped AKS-004 Not a production cluster (tag env=dev)."
+    ]
+    assert not [e for e in page.all("article") if e.attrs.get("data-status") == "skipped"]
+    dev = _resource_contents(page)["aks-dev"]
+    assert dev.index("AKS-003") < dev.index("skipped AKS-004"), "skips come after what needs action"
+
+
+def _scaled_failures(result: ScanResult) -> list[Finding]:
+    """30 critical + 60 high + 90 low failures, 5 critical waived and 10 high errors on 60 clusters."""
+    failing = next(f for f in result.findings if f.status is Status.FAIL and f.policy_id == "AKS-001")
+    plan = [
+        (Status.FAIL, Severity.CRITICAL, 30),
+        (Status.FAIL, Severity.HIGH, 60),
+        (Status.FAIL, Severity.LOW, 90),
+        (Status.WAIVED, Severity.CRITICAL, 5),
+        (Status.ERROR, Severity.HIGH, 10),
+    ]
+    findings = []
+    for status, severity, count in plan:
+        for n in range(count):
+            index = len(findings) % 60
+            findings.append(
+                failing.model_copy(
+                    update={
+                        "status": status,
+                        "severity": severity,
+                        "resource_id": _cluster_id(index),
+                        "resource_name": f"aks-{index:04d}",
+                        "message": f"{status.value}-{severity.value}-{n}",
+                        "evidence": {},
+                        "remediation": None,
+                    }
+                )
+            )
+    return findings
+
+
+def test_beyond_the_cap_the_most_severe_are_shown_and_the_rest_counted(
+    make_result: MakeResult, result: ScanResult
+) -> None:
+    findings = _scaled_failures(result)
+    html = render_html(make_result(findings=findings, complete=True), max_detailed=50)
+    page = parse(html)
+    articles = page.all("article", "finding")
+    assert len(articles) == 50
+    shown = sorted(
+        (element.attrs["data-status"] or "", element.attrs["data-severity"] or "") for element in articles
+    )
+    assert shown == sorted([("fail", "critical")] * 30 + [("fail", "high")] * 20)
+    highs = [f for f in findings if f.status is Status.FAIL and f.severity is Severity.HIGH]
+    first_highs = sorted(highs, key=lambda f: f.resource_id.lower())[:20]
+    shown_highs = {e.content.split()[-1] for e in articles if e.attrs["data-severity"] == "high"}
+    assert shown_highs == {f.message for f in first_highs}, "ties broken by policy, then resource id"
+    note = page.by_id("not-shown")
+    assert note is not None
+    assert note.attrs["role"] == "note"
+    assert "shows the 50 most severe of 195 findings to act on" in note.content
+    assert "the other 145 are counted per policy below" in note.content
+    assert "The JSON report ( aks-auditor.json ) has every finding" in note.content
+    [table] = page.all("table", "omitted")
+    assert table.content.endswith(
+        "fail error waived skipped AKS-001 Kubernetes version is supported high 130 10 5 0"
+    )
+    not_shown = sum(int(e.content.split()[0]) for e in page.all("p", "not-shown"))
+    assert not_shown == 145, "every resource says how many of its own findings were left out"
+
+
+def test_default_cap(make_result: MakeResult, result: ScanResult) -> None:
+    failing = next(f for f in result.findings if f.status is Status.FAIL and f.policy_id == "AKS-001")
+    findings = [
+        failing.model_copy(
+            update={"resource_id": _cluster_id(n), "resource_name": f"aks-{n:04d}", "evidence": {}}
+        )
+        for n in range(MAX_DETAILED + 100)
+    ]
+    html = render_html(make_result(findings=findings, complete=True))
+    assert html.count('<article class="finding') == MAX_DETAILED
+    assert f"shows the {MAX_DETAILED:,} most severe of {MAX_DETAILED + 100:,} findings" in " ".join(
+        html.split()
+    )
+
+
+def test_quiet_resources_are_not_listed_beyond_max_resources(
+    make_result: MakeResult, result: ScanResult
+) -> None:
+    passing = next(f for f in result.findings if f.status is Status.PASS and f.resource_kind == "cluster")
+    skipped = next(f for f in result.findings if f.status is Status.SKIPPED)
+    failing = next(f for f in result.findings if f.status is Status.FAIL and f.policy_id == "AKS-001")
+
+    def at(template: Finding, index: int) -> Finding:
+        return template.model_copy(
+            update={"resource_id": _cluster_id(index), "resource_name": f"aks-{index:04d}"}
+        )
+
+    findings = [at(passing, n) for n in range(30)] + [at(skipped, n) for n in range(0, 30, 3)]
+    findings += [at(failing, 3), at(failing, 4)]
+    page = parse(render_html(make_result(findings=findings, complete=True), max_resources=10))
+    assert sorted(_resource_contents(page)) == ["aks-0003", "aks-0004"]
+    note = page.by_id("not-shown")
+    assert note is not None
+    assert "28 of 30 resources are not listed" in note.content
+    assert "findings to act on" not in note.content, "every finding to act on is shown"
+    assert any(
+        row.content == "AKS-004 Production clusters use the Standard tier info 0 0 0 9"
+        for row in page.all("tr")
+    )
+    assert "pass 1 check passed" in _resource_contents(page)["aks-0003"]
+    assert "skipped AKS-004" in _resource_contents(page)["aks-0003"], "a listed resource keeps its skips"
+
+
+def test_header_says_when_the_estate_was_collected(page: Collector, make_result: MakeResult) -> None:
+    judged = page.by_id("judged-as-of")
+    assert judged is not None
+    assert judged.content.startswith("Estate collected / judged as of 2024-06-02 06:30:00 UTC")
+    header = page.by_id("top")
+    assert header is not None
+    assert "Scanned 2024-06-03 08:00:00 UTC" in header.content
+    base = make_result()
+    live = base.model_copy(update={"scan": base.scan.model_copy(update={"evaluated_at": None})})
+    assert parse(render_html(live)).by_id("judged-as-of") is None

@@ -45,3 +45,14 @@ def test_schema_names_statuses_and_severities() -> None:
     assert all(f'"{status.value}"' in text for status in Status)
     assert all(f'"{severity.value}"' in text for severity in Severity)
     assert '"policyId"' in text
+
+
+def test_ascii_only_and_still_exact(result: ScanResult) -> None:
+    message = "Kubernetes 1.27 — out of support → upgrade… 😀"
+    odd = result.findings[1].model_copy(update={"message": message})
+    changed = result.model_copy(update={"findings": (odd, *result.findings[2:])})
+    text = render_json(changed)
+    assert text.isascii(), "one byte per character in memory: this text reaches hundreds of megabytes"
+    assert "\\u2014" in text
+    assert ScanResult.model_validate_json(text) == changed
+    assert json.loads(text)["findings"][0]["message"] == message

@@ -81,3 +81,68 @@ def test_hostile_values_survive_as_text(make_result: MakeResult, result: ScanRes
     failure = root.find("testsuite/testcase/failure")
     assert failure is not None
     assert failure.get("message") == "bad \ufffd byte \ufffd[31m and \ufffd surrogate"
+
+
+def test_non_ascii_becomes_character_references(make_result: MakeResult, result: ScanResult) -> None:
+    message = "Kubernetes 1.27 — out of support → upgrade… 😀 é"
+    odd: Finding = result.findings[1].model_copy(update={"message": message, "resource_name": "aks-dév"})
+    text = render_junit(make_result(findings=[odd]))
+    assert text.isascii(), "one byte per character in memory, whatever the findings say"
+    assert "&#8212;" in text
+    root = ET.fromstring(text.encode("utf-8"))
+    failure = root.find("testsuite/testcase/failure")
+    assert failure is not None
+    assert failure.get("message") == message
+    assert (failure.text or "").startswith(message + "\nseverity: high")
+    case = root.find("testsuite/testcase")
+    assert case is not None and case.get("name", "").startswith("aks-dév (")
+
+
+def test_failures_first_within_a_suite(make_result: MakeResult, result: ScanResult) -> None:
+    template = next(f for f in result.findings if f.policy_id == "AKS-001")
+    order = (Status.PASS, Status.SKIPPED, Status.FAIL, Status.WAIVED, Status.ERROR, Status.PASS, Status.FAIL)
+    findings = [
+        template.model_copy(update={"status": status, "resource_name": f"r{n}"})
+        for n, status in enumerate(order)
+    ]
+    suite = suites(parse(make_result(findings=findings)))["AKS-001"]
+    cases = [
+        (case.get("name", "").split()[0], [child.tag for child in case]) for case in suite.findall("testcase")
+    ]
+    assert cases == [
+        ("r2", ["failure"]),
+        ("r6", ["failure"]),
+        ("r4", ["error"]),
+        ("r3", ["skipped"]),
+        ("r1", ["skipped"]),
+        ("r0", []),
+        ("r5", []),
+    ]
+
+
+def test_estate_scale_document_is_well_formed(make_result: MakeResult, result: ScanResult) -> None:
+    findings = [
+        finding.model_copy(
+            update={
+                "resource_id": f"{finding.resource_id}-{n}",
+                "resource_name": f'{finding.resource_name} "{n}" & <{n}>\r\n\t',
+            }
+        )
+        for n in range(400)
+        for finding in result.findings
+    ]
+    root = parse(make_result(findings=findings))
+    assert root.get("tests") == str(len(findings)) == str(sum(1 for _ in root.iter("testcase")))
+    names = {case.get("name", "") for case in root.iter("testcase")}
+    assert 'system "399" & <399>\r\n\t (' in "".join(sorted(names))
+
+
+def test_a_policy_missing_from_the_result_gets_a_suite_without_escalation(result: ScanResult) -> None:
+    orphan = result.findings[2].model_copy(update={"policy_id": "CUSTOM-001", "title": "Custom check"})
+    root = parse(result.model_copy(update={"findings": (*result.findings, orphan)}))
+    suite = suites(root)["CUSTOM-001"]
+    assert suite.get("name") == "CUSTOM-001 Custom check"
+    failure = suite.find("testcase/failure")
+    assert failure is not None
+    assert "severity: critical\n" in (failure.text or "")
+    assert "escalated" not in (failure.text or "")

@@ -67,3 +67,24 @@ def test_complete_scan_says_so(make_result: MakeResult, result: ScanResult) -> N
     assert "Scan incomplete" not in text
     assert "Complete: every subscription" in text
     assert "None: no failing or unevaluated findings." in text
+
+
+def test_says_when_the_estate_was_collected(result: ScanResult) -> None:
+    text = render_markdown(result)
+    assert (
+        "· scanned 2024-06-03 08:00:00 UTC · estate collected / judged as of 2024-06-02 06:30:00 UTC ·"
+        in text
+    )
+
+
+def test_rows_are_the_most_severe_when_cut(make_result: MakeResult, result: ScanResult) -> None:
+    low = next(f for f in result.findings if f.status is Status.FAIL and f.policy_id == "AKS-003")
+    high = next(f for f in result.findings if f.status is Status.FAIL and f.policy_id == "FLT-001")
+    many = [
+        template.model_copy(update={"resource_id": f"{template.resource_id}-{n}"})
+        for n in range(MAX_ROWS)
+        for template in (low, high)
+    ]
+    rows = table_after(render_markdown(make_result(findings=many)), "### Findings to act on")[2:]
+    assert len(rows) == MAX_ROWS
+    assert all(row.startswith("| high | fail | FLT-001 |") for row in rows)

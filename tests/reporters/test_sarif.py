@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -11,9 +12,9 @@ from urllib.parse import quote, unquote, urlsplit
 import pytest
 from jsonschema import Draft4Validator
 
-from auditor.findings import ScanResult, Status
+from auditor.findings import ScanResult, Severity, Status
 from auditor.reporters.locations import artifact_path
-from auditor.reporters.sarif import SECURITY_SEVERITY, render_sarif
+from auditor.reporters.sarif import INDENT_MAX_RESULTS, SECURITY_SEVERITY, render_sarif
 
 # CI checks out main with shared/ beside it: always <repo root>/../shared/contracts, never downloaded.
 CONTRACTS = Path(__file__).resolve().parents[2] / ".." / "shared" / "contracts"
@@ -313,3 +314,63 @@ def test_finding_of_an_unlisted_policy_gets_a_rule(validator: Draft4Validator, r
     assert rule["id"] == "CUSTOM-001"
     assert rule["shortDescription"]["text"] == "Custom check"
     assert item["message"]["text"] == "Custom check"
+
+
+def test_escalated_results_say_how_and_why(validator: Draft4Validator, result: ScanResult) -> None:
+    noted = result.findings[1].model_copy(
+        update={
+            "resource_id": result.findings[1].resource_id + "-2",
+            "severity": Severity.CRITICAL,
+            "evidence": {"version": "1.26.0", "escalation": "the minor is two releases out of support"},
+        }
+    )
+    log = sarif(result.model_copy(update={"findings": (*result.findings, noted)}))
+    assert_valid(validator, log)
+    run = log["runs"][0]
+    pool = by_uri(run, "AKS-002", "/agentpools/system")
+    assert pool["properties"]["escalation"] == {"from": "medium", "to": "critical"}
+    explained = by_uri(run, "AKS-001", "/managedclusters/aks-dev-2")
+    assert explained["properties"]["escalation"] == {
+        "from": "high",
+        "to": "critical",
+        "note": "the minor is two releases out of support",
+    }
+    assert explained["properties"]["evidence"]["escalation"] == "the minor is two releases out of support"
+    others = [item for item in run["results"] if item not in (pool, explained)]
+    assert others and all("escalation" not in item["properties"] for item in others)
+
+
+def test_a_policy_missing_from_the_result_has_no_escalation(result: ScanResult) -> None:
+    orphan = result.findings[2].model_copy(update={"policy_id": "CUSTOM-002"})
+    run = run_of(result.model_copy(update={"findings": (orphan,)}))
+    assert "escalation" not in run["results"][0]["properties"]
+
+
+def test_output_is_ascii_and_evidence_of_any_type_serializes(result: ScanResult) -> None:
+    odd = result.findings[1].model_copy(
+        update={
+            "message": "Kubernetes 1.27 — out of support → upgrade…",
+            "evidence": {"when": datetime(2024, 6, 1, tzinfo=UTC), "pools": {"a"}, "emoji": "😀"},
+        }
+    )
+    text = render_sarif(result.model_copy(update={"findings": (odd,)}))
+    assert text.isascii()
+    item = json.loads(text)["runs"][0]["results"][0]
+    assert item["message"]["text"] == "Kubernetes 1.27 — out of support → upgrade…"
+    assert item["properties"]["evidence"] == {"when": "2024-06-01T00:00:00Z", "pools": ["a"], "emoji": "😀"}
+    raw = odd.model_copy(update={"evidence": {"raw": b"\xff\xfe"}})
+    fallback = json.loads(render_sarif(result.model_copy(update={"findings": (raw,)})))
+    assert fallback["runs"][0]["results"][0]["properties"]["evidence"] == {"raw": "b'\\xff\\xfe'"}
+
+
+def test_large_logs_are_compact_small_ones_indented(result: ScanResult) -> None:
+    template = result.findings[1]
+    many = tuple(
+        template.model_copy(update={"resource_id": f"{template.resource_id}-{n}", "fingerprint": f"{n:032x}"})
+        for n in range(INDENT_MAX_RESULTS + 1)
+    )
+    small = render_sarif(result)
+    assert small.startswith('{\n  "$schema"')
+    large = render_sarif(result.model_copy(update={"findings": many}))
+    assert large.startswith('{"$schema"') and large.count("\n") == 1
+    assert len(json.loads(large)["runs"][0]["results"]) == INDENT_MAX_RESULTS + 1

@@ -12,7 +12,6 @@ from typing import Any
 
 from auditor.collectors.azure.payload import PayloadError, Reader, resource_id
 from auditor.inventory import (
-    CatalogMinor,
     Cluster,
     ClusterUpgradeProfile,
     Fleet,
@@ -104,10 +103,7 @@ def cluster(resource: Any) -> Cluster:
 
 
 def _date_spans(read: Reader, value: Any, path: str) -> list[dict[str, Any]]:
-    return [
-        {"start": span.get("start"), "end": span.get("end")}
-        for span in read.items(value, path)
-    ]
+    return [{"start": span.get("start"), "end": span.get("end")} for span in read.items(value, path)]
 
 
 def _schedule(read: Reader, schedule: Mapping[str, Any]) -> dict[str, Any]:
@@ -129,7 +125,7 @@ def _schedule(read: Reader, schedule: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def maintenance_configuration(raw: Any) -> MaintenanceConfiguration:
-    """One item of ``maintenanceConfigurations`` (window shape, or the legacy ``default`` timeInWeek shape)."""
+    """One ``maintenanceConfigurations`` item: a maintenance window, or the legacy ``default`` shape."""
     if not isinstance(raw, Mapping):
         raise PayloadError(f"maintenanceConfiguration: expected an object, got {type(raw).__name__}")
     read = Reader(str(raw.get("id") or raw.get("name")))
@@ -150,10 +146,15 @@ def maintenance_configuration(raw: Any) -> MaintenanceConfiguration:
     elif props.get("timeInWeek") is not None or props.get("notAllowedTime") is not None:
         fields["schedule_kind"] = "timeInWeek"
         fields["time_in_week"] = [
-            {"day": read.text(slot.get("day"), "properties.timeInWeek.day"), "hour_slots": slot.get("hourSlots") or []}
+            {
+                "day": read.text(slot.get("day"), "properties.timeInWeek.day"),
+                "hour_slots": slot.get("hourSlots") or [],
+            }
             for slot in read.items(props.get("timeInWeek"), "properties.timeInWeek")
         ]
-        fields["not_allowed_time"] = _date_spans(read, props.get("notAllowedTime"), "properties.notAllowedTime")
+        fields["not_allowed_time"] = _date_spans(
+            read, props.get("notAllowedTime"), "properties.notAllowedTime"
+        )
     return read.model(MaintenanceConfiguration, fields, "maintenanceConfiguration")
 
 
@@ -209,7 +210,7 @@ def cluster_upgrade_profile(body: Any, cluster_id: str) -> ClusterUpgradeProfile
 
 
 def attach_memberships(clusters: Iterable[Cluster], fleets: Iterable[Fleet]) -> list[Cluster]:
-    """Set each cluster's ``fleet_memberships`` from the fleets' members (ARM ids compare case-insensitively)."""
+    """Set each cluster's ``fleet_memberships`` from fleet members (ARM ids are case-insensitive)."""
     by_cluster: dict[str, list[FleetMembership]] = {}
     for fleet in fleets:
         for member in fleet.members or ():

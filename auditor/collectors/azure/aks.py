@@ -1,0 +1,55 @@
+"""Per-region and per-cluster AKS API reads, through ``ContainerServiceClient`` with raw JSON (``cls``).
+
+Reading the wire JSON rather than the SDK models keeps enum values the SDK does not know and lets one
+normalizer serve Resource Graph rows and API responses alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditor.collectors.azure import normalize
+from auditor.collectors.azure.clients import AzureClients
+from auditor.inventory import Cluster, ClusterUpgradeProfile, MaintenanceConfiguration, VersionCatalog
+from auditor.inventory.base import arm_segment
+
+
+def _json(pipeline_response: Any, _deserialized: Any, _headers: Any) -> Any:
+    return pipeline_response.http_response.json()
+
+
+def _page_items(models: list[Any]) -> list[Any]:
+    # Paged operations hand ``cls`` the page's items; TypeSpec models are mappings over the wire JSON.
+    return [model.as_dict() if hasattr(model, "as_dict") else model for model in models]
+
+
+def _names(cluster: Cluster) -> tuple[str, str]:
+    group = arm_segment(cluster.id, "resourceGroups") or cluster.resource_group
+    return group, arm_segment(cluster.id, "managedClusters") or cluster.name
+
+
+class AksApi:
+    """The AKS reads a collection makes beyond Resource Graph."""
+
+    def __init__(self, clients: AzureClients) -> None:
+        self._clients = clients
+
+    def catalog(self, subscription: str, location: str) -> VersionCatalog:
+        client = self._clients.aks(subscription)
+        body = client.managed_clusters.list_kubernetes_versions(location, cls=_json)
+        return normalize.version_catalog(location, body)
+
+    def maintenance(self, cluster: Cluster) -> tuple[MaintenanceConfiguration, ...]:
+        client = self._clients.aks(cluster.subscription_id)
+        pager = client.maintenance_configurations.list_by_managed_cluster(*_names(cluster), cls=_page_items)
+        return tuple(normalize.maintenance_configuration(item) for item in pager)
+
+    def upgrade_profile(self, cluster: Cluster) -> ClusterUpgradeProfile:
+        client = self._clients.aks(cluster.subscription_id)
+        body = client.managed_clusters.get_upgrade_profile(*_names(cluster), cls=_json)
+        return normalize.cluster_upgrade_profile(body, cluster.id)
+
+    def latest_node_image(self, cluster: Cluster, pool: str) -> str | None:
+        client = self._clients.aks(cluster.subscription_id)
+        body = client.agent_pools.get_upgrade_profile(*_names(cluster), pool, cls=_json)
+        return normalize.pool_latest_node_image(body, f"{cluster.id}/agentPools/{pool}")

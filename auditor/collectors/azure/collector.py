@@ -1,0 +1,349 @@
+"""Live collection: Resource Graph for the resources, the AKS API for catalogs and maintenance windows.
+
+Anything that cannot be read becomes a :class:`CoverageGap` and the collection goes on; only a failure to
+authenticate or to list any subscription at all stops it (:class:`CollectionError`, exit 3).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor, as_completed
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from azure.core.credentials import TokenCredential
+from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError
+
+from auditor.collectors.azure import graph as queries
+from auditor.collectors.azure.aks import AksApi
+from auditor.collectors.azure.assemble import PARSERS, Assembler, QueryResult
+from auditor.collectors.azure.clients import AzureClients
+from auditor.collectors.azure.graph import BatchResult, GraphQuery, ResourceGraph, describe
+from auditor.collectors.azure.payload import PayloadError
+from auditor.collectors.azure.settings import AzureSettings
+from auditor.errors import CollectionError
+from auditor.inventory import Cluster, Coverage, CoverageGap, Estate, Scope, SubscriptionRef, VersionCatalog
+from auditor.inventory.base import normalize_id
+from auditor.inventory.estate import normalize_location
+
+#: ``progress(phase, done, total)``; called from the collecting thread only.
+Progress = Callable[[str, int, int], None]
+T = TypeVar("T")
+
+SOURCE = "azure"
+RESOURCE_QUERIES = (
+    queries.CLUSTERS,
+    queries.FLEETS,
+    queries.MEMBERS,
+    queries.UPDATE_RUNS,
+    queries.STRATEGIES,
+    queries.AUTO_UPGRADE,
+)
+#: What a single read may fail with and still leave the rest of the collection meaningful.
+READ_ERRORS = (AzureError, PayloadError, ValueError)
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+class AzureCollector:
+    """Collects an :class:`Estate` from Azure with the given credential (built by the caller)."""
+
+    def __init__(
+        self,
+        credential: TokenCredential,
+        settings: AzureSettings,
+        *,
+        progress: Progress | None = None,
+    ) -> None:
+        self._credential = credential
+        self._settings = settings
+        self._progress = progress
+
+    def collect(self) -> Estate:
+        collected_at = datetime.now(UTC)
+        clients = AzureClients(self._credential, self._settings)
+        try:
+            return _Run(clients, self._settings, self._progress).estate(collected_at)
+        except ClientAuthenticationError as error:
+            raise CollectionError(
+                f"Azure authentication failed: {_first_line(error)}",
+                hint="sign in (az login), or configure a managed identity, workload identity or "
+                "AZURE_CLIENT_* variables for DefaultAzureCredential",
+            ) from None
+        finally:
+            clients.close()
+
+
+class _Run:
+    """State of one collection: clients, the gaps found so far and the worker pool."""
+
+    def __init__(self, clients: AzureClients, settings: AzureSettings, progress: Progress | None) -> None:
+        self.settings = settings
+        self.progress = progress
+        self.graph = ResourceGraph(
+            clients.graph(),
+            page_size=settings.page_size,
+            batch_size=settings.subscription_batch,
+            backoff=settings.retry_backoff,
+            retries=settings.throttle_retries,
+        )
+        self.aks = AksApi(clients)
+        self.gaps: list[CoverageGap] = []
+        self._lock = threading.Lock()
+
+    def gap(self, scope: str, target: str, operation: str, reason: str) -> None:
+        with self._lock:
+            self.gaps.append(_gap(scope, target, operation, reason))
+
+    def _absorb(self, name: str, results: Iterable[BatchResult], subscriptions: Sequence[str]) -> QueryResult:
+        """Merge a query's batches; denied subscriptions and failed batches become gaps."""
+        rows: list[Any] = []
+        failed: set[str] = set()
+        failures: list[str] = []
+        for result in results:
+            rows.extend(result.rows)
+            for sub, reason in result.denied.items():
+                failed.add(sub.lower())
+                self.gap("subscription", sub, f"resourcegraph:{name}", reason)
+            for batch, reason in result.failed:
+                failed.update(s.lower() for s in batch)
+                failures.append(reason)
+                shown = ", ".join(batch[:3]) + (f" (+{len(batch) - 3} more)" if len(batch) > 3 else "")
+                self.gap("call", f"resourcegraph:{name}", f"query subscriptions {shown}", reason)
+        ok = {s.lower() for s in subscriptions} - failed
+        return QueryResult(items=rows, ok_subscriptions=frozenset(ok), failures=tuple(failures))
+
+    def _query(
+        self, query: GraphQuery, subscriptions: Sequence[str], observe: Callable[[Any], None]
+    ) -> QueryResult:
+        """One resource query; each parsed item is shown to ``observe`` as its page arrives."""
+        parse = PARSERS[query.name]
+
+        def parse_and_observe(row: Mapping[str, Any]) -> Any:
+            item = parse(row)
+            observe(item)
+            return item
+
+        return self._absorb(
+            query.name, self.graph.batched(query, subscriptions, parse_and_observe), subscriptions
+        )
+
+    def subscriptions(self) -> list[SubscriptionRef]:
+        """The subscriptions in scope (named ones, those under the management groups, or all readable).
+
+        Named subscriptions or groups that cannot be read are gaps; if nothing at all can be listed
+        because the calls fail (not because access is denied), there is nothing to scan: CollectionError.
+        """
+        settings = self.settings
+        rows: list[Mapping[str, Any]] = []
+        failures: list[str] = []
+        if settings.subscriptions:
+            wanted = list(dict.fromkeys(settings.subscriptions))
+            found = self._absorb("subscriptions", self.graph.batched(queries.SUBSCRIPTIONS, wanted), wanted)
+            rows.extend(found.items)
+            failures.extend(found.failures)
+            seen = {str(row.get("subscriptionId")).lower() for row in rows}
+            for sub in wanted:
+                if sub.lower() in found.ok_subscriptions and sub.lower() not in seen:
+                    self.gap("subscription", sub, "resourcegraph:subscriptions", "not found or not readable")
+        groups = settings.management_groups or (() if settings.subscriptions else (None,))
+        for group in groups:
+            try:
+                rows.extend(
+                    self.graph.rows(queries.SUBSCRIPTIONS, management_groups=[group] if group else [])
+                )
+            except ClientAuthenticationError:
+                raise
+            except READ_ERRORS as error:
+                reason = describe(error)
+                if not (isinstance(error, HttpResponseError) and error.status_code == 403):
+                    failures.append(reason)  # denied is an answer; a failed call is not
+                if group:
+                    self.gap("call", f"managementGroup:{group}", "resourcegraph:subscriptions", reason)
+        if failures and not rows:
+            raise CollectionError(f"cannot list subscriptions at {settings.endpoint}: {failures[0]}")
+        excluded = {sub.lower() for sub in settings.exclude_subscriptions}
+        refs = {
+            str(row.get("subscriptionId")).lower(): SubscriptionRef(
+                id=str(row.get("subscriptionId")),
+                name=row.get("name") if isinstance(row.get("name"), str) else None,
+            )
+            for row in rows
+            if isinstance(row.get("subscriptionId"), str)
+        }
+        return sorted((ref for key, ref in refs.items() if key not in excluded), key=lambda r: r.id.lower())
+
+    def wait_all(self, phase: str, futures: Sequence[Future[T]]) -> list[T]:
+        """Results in order; progress as they complete. On any failure (auth, Ctrl-C) nothing queued runs."""
+        position = {future: index for index, future in enumerate(futures)}
+        results: list[Any] = [None] * len(futures)
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                results[position[future]] = future.result()
+                if self.progress is not None:
+                    self.progress(phase, done, len(futures))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+        return results
+
+    def estate(self, collected_at: datetime) -> Estate:
+        subscriptions = self.subscriptions()
+        ids = [ref.id for ref in subscriptions]
+        with ThreadPoolExecutor(self.settings.workers, thread_name_prefix="aks-auditor") as pool:
+            early = _EarlyReads(self, pool)
+            try:
+                found = self.wait_all(
+                    "resource graph",
+                    [pool.submit(self._query, q, ids, early.see) for q in RESOURCE_QUERIES],
+                )
+                assembler = Assembler(
+                    dict(zip((q.name for q in RESOURCE_QUERIES), found, strict=True)), self.gap
+                )
+                names = {ref.id.lower(): ref.name for ref in subscriptions}
+                clusters = assembler.clusters(names)
+                fleets = assembler.fleets(names)
+                catalogs = early.catalogs(clusters)
+                clusters = early.details(clusters)
+            except BaseException:
+                early.cancel()
+                raise
+        clusters = assembler.with_memberships(clusters, fleets)
+        read = assembler.read_counts(clusters, fleets) | {
+            "subscriptions": len(subscriptions),
+            "versionCatalogs": len(catalogs),
+            "maintenanceConfigurations": sum(1 for c in clusters if c.maintenance_configurations is not None),
+        }
+        return Estate(
+            collected_at=collected_at,
+            source=SOURCE,
+            scope=Scope(
+                subscriptions=tuple(subscriptions), management_groups=self.settings.management_groups
+            ),
+            coverage=Coverage(read=read, gaps=tuple(sorted(self.gaps, key=_gap_key))),
+            clusters=tuple(clusters),
+            catalogs=tuple(catalogs),
+            fleets=tuple(fleets),
+        )
+
+    def catalog(self, location: str, subscription: str) -> tuple[VersionCatalog | None, list[CoverageGap]]:
+        """One region's ``ListKubernetesVersions`` (or the gap saying why not)."""
+        try:
+            return self.aks.catalog(subscription, location), []
+        except ClientAuthenticationError:
+            raise
+        except READ_ERRORS as error:
+            return None, [_gap("region", location, "kubernetesVersions", describe(error))]
+
+    def details(self, cluster: Cluster) -> tuple[dict[str, Any], list[CoverageGap]]:
+        """Maintenance configurations (and with ``deep``, upgrade profiles) of one cluster, as an update."""
+        update: dict[str, Any] = {}
+        gaps: list[CoverageGap] = []
+        try:
+            update["maintenance_configurations"] = self.aks.maintenance(cluster)
+        except ClientAuthenticationError:
+            raise
+        except READ_ERRORS as error:
+            # Left as None (not collected): the window policies then error for this cluster, never pass.
+            gaps.append(_gap("cluster", cluster.id, "maintenanceConfigurations", describe(error)))
+        if self.settings.deep:
+            try:
+                update["upgrade_profile"] = self.aks.upgrade_profile(cluster)
+                update["node_pools"] = tuple(
+                    pool.model_copy(
+                        update={"latest_node_image_version": self.aks.latest_node_image(cluster, pool.name)}
+                    )
+                    for pool in cluster.node_pools
+                )
+            except ClientAuthenticationError:
+                raise
+            except READ_ERRORS as error:
+                gaps.append(_gap("cluster", cluster.id, "upgradeProfiles", describe(error)))
+        return update, gaps
+
+
+class _EarlyReads:
+    """Per-cluster and per-region AKS reads, started as soon as Resource Graph returns a cluster (they
+    overlap the remaining pages), kept only for the clusters that end up in the estate."""
+
+    def __init__(self, run: _Run, pool: ThreadPoolExecutor) -> None:
+        self._run = run
+        self._pool = pool
+        self._lock = threading.RLock()  # done-callbacks may run inside see(), which holds it
+        self._stopped = False
+        self._error: BaseException | None = None  # the failure that stopped the reads
+        self._details: dict[str, Future[tuple[dict[str, Any], list[CoverageGap]]]] = {}
+        self._regions: dict[str, Future[tuple[VersionCatalog | None, list[CoverageGap]]]] = {}
+
+    def see(self, item: Any) -> None:
+        if not isinstance(item, Cluster):
+            return
+        with self._lock:
+            if self._stopped:
+                return
+            key = normalize_id(item.id)
+            if key not in self._details:  # a bisected batch may return the same cluster again
+                self._details[key] = self._watched(self._pool.submit(self._run.details, item))
+            if item.location and (region := normalize_location(item.location)) not in self._regions:
+                future = self._pool.submit(self._run.catalog, item.location, item.subscription_id)
+                self._regions[region] = self._watched(future)
+
+    def _watched(self, future: Future[T]) -> Future[T]:
+        # Reads raise only for what ends the collection (authentication): stop the queued ones at once.
+        future.add_done_callback(self._stop_on_error)
+        return future
+
+    def _stop_on_error(self, future: Future[Any]) -> None:
+        if not future.cancelled() and (error := future.exception()) is not None:
+            with self._lock:
+                self._error = self._error or error
+            self.cancel()
+
+    def catalogs(self, clusters: Sequence[Cluster]) -> list[VersionCatalog]:
+        wanted = {normalize_location(c.location) for c in clusters if c.location}
+        with self._lock:
+            futures = [future for region, future in sorted(self._regions.items()) if region in wanted]
+        return [catalog for catalog in self._collect("version catalogs", futures) if catalog is not None]
+
+    def details(self, clusters: Sequence[Cluster]) -> list[Cluster]:
+        with self._lock:
+            futures = [self._details[normalize_id(c.id)] for c in clusters]
+        updates = self._collect("clusters", futures)
+        return [
+            c.model_copy(update=update) if update else c for c, update in zip(clusters, updates, strict=True)
+        ]
+
+    def _collect(self, phase: str, futures: Sequence[Future[tuple[T, list[CoverageGap]]]]) -> list[T]:
+        results = []
+        try:
+            finished = self._run.wait_all(phase, futures)
+        except CancelledError:
+            if self._error is not None:
+                raise self._error from None  # report what stopped the reads, not the cancellations
+            raise
+        for value, gaps in finished:
+            for gap in gaps:
+                self._run.gap(gap.scope, gap.target, gap.operation, gap.reason)
+            results.append(value)
+        return results
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._stopped = True
+            for detail in self._details.values():
+                detail.cancel()
+            for catalog in self._regions.values():
+                catalog.cancel()
+
+
+def _gap(scope: str, target: str, operation: str, reason: str) -> CoverageGap:
+    return CoverageGap(scope=scope, target=target, operation=operation, reason=reason)
+
+
+def _gap_key(gap: CoverageGap) -> tuple[str, str, str]:
+    return (gap.scope, gap.target.lower(), gap.operation)

@@ -1,0 +1,214 @@
+"""Live collection against the fake ARM with latency and Resource Graph rate limits.
+
+    .venv/bin/python benchmarks/collect.py [--clusters 10000] [--subscriptions 200] [--regions 20]
+        [--latency 0.04] [--baseline-clusters 1000] [--workers 16]
+
+Compares our collector (Resource Graph + bounded concurrency) with a sequential SDK loop (list clusters per
+subscription, then each cluster's maintenance configurations, then each region's catalog). The fake runs in
+its own process (so its CPU does not compete with the measurement) and so does each measurement (so peak
+RSS is that measurement's alone). Resource Graph allows 15 requests per 5 s window, as Azure's default user
+quota does; the fake answers 429 with the quota headers, without Retry-After. The sequential loop takes
+~45 ms per call at 40 ms latency, so it runs over --baseline-clusters and its time is extrapolated linearly
+to --clusters (printed as such).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+QUOTA = (15, 5.0)  # Resource Graph: 15 requests per 5 seconds per user (throttling guidance)
+AUTH_VARIABLES = ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE")
+
+
+def serve(args: argparse.Namespace) -> None:
+    """Child process: run the fake until stdin closes; print how to reach it."""
+    from tests.fakes.arm import FakeArm
+    from tests.fakes.arm_estate import generated_estate
+
+    estate = generated_estate(args.clusters, args.subscriptions, args.regions)
+    with tempfile.TemporaryDirectory() as workdir, FakeArm(estate, Path(workdir)) as fake:
+        fake.latency = args.latency
+        fake.graph_quota = QUOTA
+        print(json.dumps({"base": fake.base, "ca": str(fake.ca_file), "identity": fake.identity_endpoint}))
+        sys.stdout.flush()
+        sys.stdin.read()
+
+
+def measure_ours(base: str, workers: int) -> dict[str, Any]:
+    from azure.identity import DefaultAzureCredential
+
+    from auditor.collectors.azure.collector import AzureCollector
+    from auditor.collectors.azure.settings import AzureSettings
+
+    with DefaultAzureCredential() as credential:
+        estate = AzureCollector(credential, AzureSettings(arm_endpoint=base, workers=workers)).collect()
+    return {"clusters": len(estate.clusters), "gaps": len(estate.coverage.gaps)}
+
+
+def measure_sequential(base: str) -> dict[str, Any]:
+    from azure.identity import DefaultAzureCredential
+    from azure.mgmt.containerservice import ContainerServiceClient
+    from azure.mgmt.resourcegraph import ResourceGraphClient
+    from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
+
+    scope = ["https://management.azure.com/.default"]
+    clusters = 0
+    with DefaultAzureCredential() as credential:
+        graph = ResourceGraphClient(credential, base_url=base, credential_scopes=scope)
+        query = (
+            "resourcecontainers | where type =~ 'microsoft.resources/subscriptions' | project subscriptionId"
+        )
+        request = QueryRequest(query=query, options=QueryRequestOptions(top=1000))  # <= 1000 subscriptions
+        subscriptions = [row["subscriptionId"] for row in graph.resources(request).data]
+        regions: dict[str, str] = {}
+        for subscription in subscriptions:
+            client = ContainerServiceClient(credential, subscription, base_url=base, credential_scopes=scope)
+            for cluster in client.managed_clusters.list():
+                group = cluster.id.split("/")[4]
+                list(client.maintenance_configurations.list_by_managed_cluster(group, cluster.name))
+                regions.setdefault(cluster.location, subscription)
+                clusters += 1
+        for location, subscription in regions.items():
+            client = ContainerServiceClient(credential, subscription, base_url=base, credential_scopes=scope)
+            client.managed_clusters.list_kubernetes_versions(location)
+    return {"clusters": clusters, "gaps": 0}
+
+
+def measure(args: argparse.Namespace) -> None:
+    """Child process: one measurement; prints wall time, peak RSS and what was read."""
+    started = time.perf_counter()
+    read = measure_ours(args.base, args.workers) if args.measure == "ours" else measure_sequential(args.base)
+    wall = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(read | {"wall_s": wall, "peak_rss_mb": peak}))
+
+
+def _stats(base: str, ca: str) -> dict[str, Any]:
+    import requests
+
+    response = requests.get(f"{base}/_fake/stats", verify=ca, timeout=30)
+    stats: dict[str, Any] = response.json()
+    return stats
+
+
+def run(mode: str, clusters: int, args: argparse.Namespace) -> dict[str, Any]:
+    script = str(Path(__file__).resolve())
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            script,
+            "--serve",
+            "--clusters",
+            str(clusters),
+            "--subscriptions",
+            str(args.subscriptions),
+            "--regions",
+            str(args.regions),
+            "--latency",
+            str(args.latency),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert server.stdout is not None
+        info = json.loads(server.stdout.readline())
+        env = {k: v for k, v in os.environ.items() if k not in AUTH_VARIABLES}
+        env |= {
+            "IDENTITY_ENDPOINT": info["identity"],
+            "IDENTITY_HEADER": "fake-identity-header",
+            "REQUESTS_CA_BUNDLE": info["ca"],
+            "SSL_CERT_FILE": info["ca"],
+        }
+        done = subprocess.run(
+            [
+                sys.executable,
+                script,
+                "--measure",
+                mode,
+                "--base",
+                info["base"],
+                "--workers",
+                str(args.workers),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        stats = _stats(info["base"], info["ca"])
+        result |= {
+            "requests": stats["requests"],
+            "throttled": stats["byStatus"].get("429", 0),
+            "size": clusters,
+        }
+        return result
+    finally:
+        if server.stdin is not None:
+            server.stdin.close()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clusters", type=int, default=10_000)
+    parser.add_argument("--subscriptions", type=int, default=200)
+    parser.add_argument("--regions", type=int, default=20)
+    parser.add_argument("--latency", type=float, default=0.04)
+    parser.add_argument("--baseline-clusters", type=int, default=1_000)
+    parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--measure", choices=["ours", "sequential"], help=argparse.SUPPRESS)
+    parser.add_argument("--base", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args)
+    elif args.measure:
+        measure(args)
+    else:
+        compare(args)
+
+
+def compare(args: argparse.Namespace) -> None:
+    ours = run("ours", args.clusters, args)
+    baseline = run("sequential", min(args.baseline_clusters, args.clusters), args)
+    scale = args.clusters / baseline["clusters"]
+    print(
+        f"estate: {args.clusters} clusters, {args.subscriptions} subscriptions, {args.regions} regions; "
+        f"latency {args.latency * 1000:.0f} ms; Resource Graph quota {QUOTA[0]} per {QUOTA[1]:.0f} s"
+    )
+    print(f"{'':<22}{'clusters':>9}{'wall s':>10}{'requests':>10}{'429s':>6}{'peak RSS MB':>13}")
+    for name, row in (("ours", ours), ("sequential SDK loop", baseline)):
+        print(
+            f"{name:<22}{row['clusters']:>9}{row['wall_s']:>10.1f}{row['requests']:>10}{row['throttled']:>6}"
+            f"{row['peak_rss_mb']:>13.0f}"
+        )
+    extrapolated = baseline["wall_s"] * scale
+    print(
+        f"sequential extrapolated to {args.clusters} clusters: {extrapolated:.0f} s "
+        f"(x{scale:.0f} of the measured run); ratio sequential/ours: {extrapolated / ours['wall_s']:.1f}x"
+    )
+    if ours["clusters"] != args.clusters or ours["gaps"]:
+        sys.exit(f"ours read {ours['clusters']} clusters with {ours['gaps']} gaps: expected all, none")
+
+
+if __name__ == "__main__":
+    main()
