@@ -8,6 +8,15 @@ from pathlib import Path
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:
+    stage(path, content).replace(path)
+
+
+def stage(path: Path, content: str | bytes) -> Path:
+    """Write ``content`` to a hidden temporary sibling of ``path`` and return it; rename it to publish.
+
+    Staging several files before renaming any keeps a set of reports all-or-nothing while only one
+    rendered report is held in memory at a time.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     data = content.encode("utf-8") if isinstance(content, str) else content
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -17,10 +26,10 @@ def write_atomic(path: Path, content: str | bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        Path(temp_name).replace(path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+    return Path(temp_name)
 
 
 def _umask() -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from collections.abc import Sequence
@@ -185,6 +186,7 @@ def scan(
     hubs = hub_sources(config.hubs)
     estate = collect_hubs(_load_source(config), hubs, config.quiet)
     result = run_scan(estate, policies, started_at=started, fail_on=config.fail_on, waivers=accepted)
+    gc.freeze()  # the result lives until exit: keep the collector from rescanning it while rendering
     written = write_reports(result, config.formats, config.output_dir)
     if not config.quiet:
         click.echo(render_console(result), nl=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from auditor.atomic import write_atomic
+from auditor.atomic import stage
 from auditor.errors import OutputError
 from auditor.findings import ScanResult
 from auditor.reporters.interface import OutputFormat
@@ -13,16 +13,22 @@ from auditor.reporters.registry import renderer_for
 
 
 def write_reports(result: ScanResult, formats: Iterable[OutputFormat], output_dir: Path) -> list[Path]:
-    """Render every format before writing any file, so a rendering bug leaves no partial set behind."""
-    rendered = []
-    for fmt in dict.fromkeys(formats):
-        renderer = renderer_for(fmt)
-        rendered.append((output_dir / renderer.file_name(), renderer.render(result)))
-    written = []
-    for path, content in rendered:
-        try:
-            write_atomic(path, content)
-        except OSError as error:
-            raise OutputError(f"{path}: cannot write report: {error.strerror or error}") from None
-        written.append(path)
-    return written
+    """Render and stage each format (one rendered report in memory at a time), then publish them all.
+
+    A rendering bug, a full disk or Ctrl-C before the last rename leaves no new report behind.
+    """
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for fmt in dict.fromkeys(formats):
+            renderer = renderer_for(fmt)
+            path = output_dir / renderer.file_name()
+            try:
+                staged.append((stage(path, renderer.render(result)), path))
+            except OSError as error:
+                raise OutputError(f"{path}: cannot write report: {error.strerror or error}") from None
+        for temp, path in staged:
+            temp.replace(path)
+    finally:
+        for temp, _ in staged:
+            temp.unlink(missing_ok=True)
+    return [path for _, path in staged]

@@ -176,8 +176,13 @@ def _evidence(programs: Iterable[tuple[str, Program]], activation: Activation) -
     return result
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
     """Evidence must be JSON: timestamps become RFC 3339 strings, durations seconds, bytes hex."""
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, timedelta):

@@ -10,10 +10,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+].*)?$")
 
 
+@lru_cache(maxsize=4096)  # an estate repeats a few dozen versions hundreds of thousands of times
 def parse_version(version: str) -> tuple[int, int, int | None]:
     """``1.29`` / ``1.29.3`` / ``v1.29.3`` -> (1, 29, 3); the patch is None for an alias such as ``1.29``."""
     match = _VERSION.match(version.strip())
@@ -86,6 +88,7 @@ _LINUX_BUILD = re.compile(r"-(\d{4})(\d{2})\.(\d{2})\.\d+$")
 _WINDOWS_BUILD = re.compile(r"^AKSWindows.*-\d+\.\d+\.(\d{2})(\d{2})(\d{2})$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
 def node_image_date(image: str) -> datetime:
     """Build date (UTC midnight) encoded in an AKS node image version string."""
     windows = _WINDOWS_BUILD.match(image)

@@ -20,6 +20,8 @@ class TemplateError(Exception):
 
 
 def _format(value: Any) -> str:
+    if type(value) is str:
+        return value
     if value is None:
         return "none"
     if isinstance(value, bool):
@@ -60,7 +62,7 @@ class Template:
 def _lookup(variables: Mapping[str, Any], path: tuple[str, ...]) -> str:
     value: Any = variables
     for part in path:
-        if isinstance(value, Mapping) and part in value:
+        if isinstance(value, dict) and part in value:  # dict, not Mapping: an ABC check per step is slow
             value = value[part]
         else:
             return "(unknown)"

@@ -24,7 +24,7 @@ class OutputFormat(StrEnum):
 class Renderer:
     format: OutputFormat
     extension: str
-    render: Callable[[ScanResult], str]
+    render: Callable[[ScanResult], str | bytes]  # bytes: already UTF-8 (large JSON)
 
     def file_name(self, stem: str = "aks-auditor") -> str:
         return f"{stem}.{self.extension}"

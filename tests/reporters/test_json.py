@@ -12,7 +12,8 @@ from auditor.reporters.json_report import render_json, result_json_schema
 
 def test_round_trips_exactly(result: ScanResult) -> None:
     text = render_json(result)
-    assert text.endswith("}\n")
+    assert isinstance(text, bytes) and text.endswith(b"}\n")
+    assert text.isascii()
     assert ScanResult.model_validate_json(text) == result
     assert render_json(ScanResult.model_validate_json(text)) == text
 
@@ -53,6 +54,6 @@ def test_ascii_only_and_still_exact(result: ScanResult) -> None:
     changed = result.model_copy(update={"findings": (odd, *result.findings[2:])})
     text = render_json(changed)
     assert text.isascii(), "one byte per character in memory: this text reaches hundreds of megabytes"
-    assert "\\u2014" in text
+    assert b"\\u2014" in text
     assert ScanResult.model_validate_json(text) == changed
     assert json.loads(text)["findings"][0]["message"] == message

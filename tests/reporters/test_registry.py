@@ -17,7 +17,8 @@ from auditor.reporters.registry import ALL_FORMATS, renderer_for
 def test_every_format_renders(fmt: OutputFormat, result: ScanResult) -> None:
     renderer = renderer_for(fmt)
     assert renderer.format is fmt
-    text = renderer.render(result)
+    rendered = renderer.render(result)
+    text = rendered.decode("utf-8") if isinstance(rendered, bytes) else rendered
     assert text.endswith("\n")
     assert "aks-auditor" in text or "aks-prod-weu" in text
 
