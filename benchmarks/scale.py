@@ -66,9 +66,15 @@ def measure(mode: str, clusters: int) -> dict[str, Any]:
     gc.freeze()  # as the CLI does after a scan
     for fmt in OutputFormat:
         begin = time.perf_counter()
-        text = renderer_for(fmt).render(result)
+        rendered = renderer_for(fmt).render(result)
+        if isinstance(rendered, str):
+            size = len(rendered.encode())
+        elif isinstance(rendered, bytes):
+            size = len(rendered)
+        else:  # streamed chunks: consumed one at a time, as the CLI writes them
+            size = sum(len(chunk) for chunk in rendered)
         stages[f"render {fmt.value}"] = time.perf_counter() - begin
-        stages[f"size {fmt.value} MB"] = len(text.encode()) / 1e6
+        stages[f"size {fmt.value} MB"] = size / 1e6
     return {
         "mode": mode,
         "clusters": clusters,

@@ -5,7 +5,7 @@ The CLI writes what ``render`` returns (atomically) to ``<output-dir>/aks-audito
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -24,7 +24,8 @@ class OutputFormat(StrEnum):
 class Renderer:
     format: OutputFormat
     extension: str
-    render: Callable[[ScanResult], str | bytes]  # bytes: already UTF-8 (large JSON)
+    #: text, UTF-8 bytes, or UTF-8 chunks (large outputs are streamed instead of held whole)
+    render: Callable[[ScanResult], str | bytes | Iterable[bytes]]
 
     def file_name(self, stem: str = "aks-auditor") -> str:
         return f"{stem}.{self.extension}"

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from auditor.findings import ScanResult
+from auditor.findings import Finding, ScanResult
+
+_MARKER = b'\n  "findings": []'
+_CHUNK = 2_000
 
 
-def render_json(result: ScanResult) -> bytes:
-    """camelCase JSON (UTF-8 bytes) that :meth:`ScanResult.model_validate_json` reads back unchanged.
+def render_json(result: ScanResult) -> Iterator[bytes]:
+    """camelCase JSON (UTF-8 chunks) that :meth:`ScanResult.model_validate_json` reads back unchanged.
 
-    Bytes straight from pydantic-core: at 200,000 findings this is ~200 MB, and a ``str`` would hold a
-    second copy while it is decoded. ASCII-only (``\\uXXXX`` escapes), indented so a small result reads
-    well.
+    Streamed: the result without findings, then the findings 2,000 at a time, so a 200 MB report is never
+    held in memory whole. The envelope is indented; each finding is one compact line. ASCII-only
+    (``\\uXXXX`` escapes).
     """
-    return result.__pydantic_serializer__.to_json(result, by_alias=True, indent=2, ensure_ascii=True) + b"\n"
+    shell = result.model_copy(update={"findings": ()})
+    envelope = shell.__pydantic_serializer__.to_json(shell, by_alias=True, indent=2, ensure_ascii=True)
+    head, marker, tail = envelope.partition(_MARKER)
+    if not marker:  # the field order changed: fall back to one piece
+        yield (
+            result.__pydantic_serializer__.to_json(result, by_alias=True, indent=2, ensure_ascii=True) + b"\n"
+        )
+        return
+    yield head + b'\n  "findings": ['
+    findings, serialize = result.findings, Finding.__pydantic_serializer__.to_json
+    for index in range(0, len(findings), _CHUNK):
+        lines = (serialize(f, by_alias=True, ensure_ascii=True) for f in findings[index : index + _CHUNK])
+        yield (b"\n    " if index == 0 else b",\n    ") + b",\n    ".join(lines)
+    yield (b"\n  ]" if findings else b"]") + tail + b"\n"
 
 
 def result_json_schema() -> dict[str, Any]:

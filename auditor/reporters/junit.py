@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from json.encoder import encode_basestring_ascii
 
 from auditor.findings import Finding, PolicyRef, ScanResult, Severity, Status
@@ -79,13 +80,14 @@ def _attr(text: str) -> str:
     return text
 
 
-def render_junit(result: ScanResult) -> str:
-    """The JUnit XML document (with declaration) as text."""
+def render_junit(result: ScanResult) -> Iterator[bytes]:
+    """The JUnit XML document (with declaration) as UTF-8 chunks, one test suite at a time."""
     with collector_paused():
-        return _document(result)
+        for part in _document(result):
+            yield part.encode("utf-8")
 
 
-def _document(result: ScanResult) -> str:
+def _document(result: ScanResult) -> Iterator[str]:
     policies = policy_index(result)
     # One pass: findings per policy (result order, then any policy only a finding names) and per status.
     suites: dict[str, dict[Status, list[Finding]]] = {
@@ -108,10 +110,13 @@ def _document(result: ScanResult) -> str:
         f' timestamp="{_attr(result.scan.started_at.isoformat())}"'
     )
     if not suites:
-        return head + " />\n"
+        yield head + " />\n"
+        return
     listed = {policy.id for policy in result.policies}
-    body = [_suite(policies[policy_id], suite, policy_id in listed) for policy_id, suite in suites.items()]
-    return "".join((head, ">", *body, "\n</testsuites>\n"))
+    yield head + ">"
+    for policy_id, suite in suites.items():
+        yield _suite(policies[policy_id], suite, policy_id in listed)
+    yield "\n</testsuites>\n"
 
 
 def _counts(counts: dict[Status, int]) -> str:

@@ -7,7 +7,12 @@ import json
 from jsonschema import Draft202012Validator
 
 from auditor.findings import ScanResult, Severity, Status
-from auditor.reporters.json_report import render_json, result_json_schema
+from auditor.reporters.json_report import render_json as stream_json
+from auditor.reporters.json_report import result_json_schema
+
+
+def render_json(result: ScanResult) -> bytes:
+    return b"".join(stream_json(result))
 
 
 def test_round_trips_exactly(result: ScanResult) -> None:
@@ -57,3 +62,13 @@ def test_ascii_only_and_still_exact(result: ScanResult) -> None:
     assert b"\\u2014" in text
     assert ScanResult.model_validate_json(text) == changed
     assert json.loads(text)["findings"][0]["message"] == message
+
+
+def test_streams_findings_in_chunks_and_handles_an_empty_result(result: ScanResult) -> None:
+    many = result.model_copy(update={"findings": result.findings * 1_500})
+    chunks = list(stream_json(many))
+    assert len(chunks) > 3  # never one string holding the whole report
+    assert ScanResult.model_validate_json(b"".join(chunks)) == many
+    empty = result.model_copy(update={"findings": ()})
+    assert ScanResult.model_validate_json(render_json(empty)) == empty
+    assert json.loads(render_json(empty))["findings"] == []

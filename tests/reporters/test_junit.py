@@ -12,7 +12,7 @@ MakeResult = Callable[..., ScanResult]
 
 
 def parse(result: ScanResult) -> ET.Element:
-    return ET.fromstring(render_junit(result).encode("utf-8"))
+    return ET.fromstring(b"".join(render_junit(result)))
 
 
 def suites(root: ET.Element) -> dict[str, ET.Element]:
@@ -86,7 +86,7 @@ def test_hostile_values_survive_as_text(make_result: MakeResult, result: ScanRes
 def test_non_ascii_becomes_character_references(make_result: MakeResult, result: ScanResult) -> None:
     message = "Kubernetes 1.27 — out of support → upgrade… 😀 é"
     odd: Finding = result.findings[1].model_copy(update={"message": message, "resource_name": "aks-dév"})
-    text = render_junit(make_result(findings=[odd]))
+    text = b"".join(render_junit(make_result(findings=[odd]))).decode("utf-8")
     assert text.isascii(), "one byte per character in memory, whatever the findings say"
     assert "&#8212;" in text
     root = ET.fromstring(text.encode("utf-8"))

@@ -18,6 +18,8 @@ def test_every_format_renders(fmt: OutputFormat, result: ScanResult) -> None:
     renderer = renderer_for(fmt)
     assert renderer.format is fmt
     rendered = renderer.render(result)
+    if not isinstance(rendered, str | bytes):
+        rendered = b"".join(rendered)
     text = rendered.decode("utf-8") if isinstance(rendered, bytes) else rendered
     assert text.endswith("\n")
     assert "aks-auditor" in text or "aks-prod-weu" in text
