@@ -77,7 +77,7 @@ def _finding(
         rid, name, sub_id, sub_name = view.container_id, view.container_name, view.subscription_id, None
     else:
         rid, name, sub_id, sub_name = view.id, view.name, view.subscription_id, view.subscription_name
-    return Finding(
+    finding = Finding(
         policy_id=spec.id,
         title=spec.title,
         severity=severity or spec.severity,
@@ -93,6 +93,13 @@ def _finding(
         fingerprint=fingerprint(spec.id, rid),
         remediation=policy.remediation if status is Status.FAIL else None,
     )
+    # Every field is set, so every finding can share one "fields set" (pydantic's per-instance set is
+    # ~40% of a finding's memory: ~150 MB at 200,000 findings). model_copy copies it before updating.
+    object.__setattr__(finding, "__pydantic_fields_set__", _ALL_FIELDS)
+    return finding
+
+
+_ALL_FIELDS = set(Finding.model_fields)
 
 
 def _gap_finding(policy: CompiledPolicy, gap: Gap) -> Finding:
