@@ -200,7 +200,7 @@ def _load_source(config: ScanConfig) -> Estate:
         return load_demo_estate()
     if config.inventory is not None:
         return load_estate(config.inventory)
-    return collect_live(config.live, config.quiet)
+    return collect_live(config.live, config.quiet, config.hubs)
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
@@ -218,7 +218,7 @@ def collect(output: Path, quiet: bool, **live: Any) -> None:
     """Read the estate live from Azure (and Fleet hubs) and write it as a snapshot (gaps: exit 3)."""
     config = CollectConfig(live=live_config(live), hubs=hub_config(live), output=output, quiet=quiet)
     hubs = hub_sources(config.hubs)
-    estate = collect_hubs(collect_live(config.live, config.quiet), hubs, config.quiet)
+    estate = collect_hubs(collect_live(config.live, config.quiet, config.hubs), hubs, config.quiet)
     try:
         write_atomic(config.output, dump_model(estate))
     except OSError as error:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,10 +17,12 @@ from rich.progress import Progress
 
 from auditor.collectors.azure.collector import AzureCollector
 from auditor.collectors.azure.collector import Progress as ProgressCallback
+from auditor.collectors.azure.fleet_credentials import FleetCredentials, fleet_hubs
 from auditor.collectors.azure.settings import AzureSettings, Cloud
 from auditor.collectors.hub_kubeconfig import KubeconfigHub, hubs_from_kubeconfig
+from auditor.collectors.interface import HubSource
 from auditor.collectors.merge import with_hubs
-from auditor.config import HubOptions, LiveOptions
+from auditor.config import FleetHubSource, HubOptions, LiveOptions
 from auditor.errors import ConfigError
 from auditor.inventory import Estate
 
@@ -90,6 +92,12 @@ HUB_OPTIONS = [
         metavar="NAME",
         help="Context in --hub-kubeconfig, one per hub (repeatable). Default: its current context.",
     ),
+    click.option(
+        "--fleet-hubs",
+        type=click.Choice([s.value for s in FleetHubSource]),
+        help="Live: also read the hub of each fleet found, with a kubeconfig from Fleet listCredentials "
+        "(held in memory only; exec/kubelogin users get an Entra ID token from the same credential).",
+    ),
 ]
 
 
@@ -102,7 +110,12 @@ def with_hub_options(command: Any) -> Any:
 
 def hub_config(values: dict[str, Any]) -> HubOptions:
     try:
-        return HubOptions(kubeconfig=values["hub_kubeconfig"], contexts=values["hub_contexts"])
+        fleet_hubs = values["fleet_hubs"]
+        return HubOptions(
+            kubeconfig=values["hub_kubeconfig"],
+            contexts=values["hub_contexts"],
+            fleet_hubs=FleetHubSource(fleet_hubs) if fleet_hubs else None,
+        )
     except ValidationError as error:
         raise ConfigError(str(error.errors()[0]["msg"]).removeprefix("Value error, ")) from None
 
@@ -114,11 +127,13 @@ def hub_sources(hubs: HubOptions) -> list[KubeconfigHub]:
     return hubs_from_kubeconfig(hubs.kubeconfig, hubs.contexts)
 
 
-def collect_hubs(estate: Estate, sources: list[KubeconfigHub], quiet: bool) -> Estate:
+def collect_hubs(
+    estate: Estate, sources: Sequence[HubSource], quiet: bool, notes: Sequence[str] = ()
+) -> Estate:
     """Read each hub and add it to the estate; notes (e.g. a kind the hub does not serve) go to stderr."""
     collections = [source.collect() for source in sources]
     if not quiet:
-        for note in (note for collection in collections for note in collection.notes):
+        for note in (*notes, *(note for collection in collections for note in collection.notes)):
             click.echo(f"aks-auditor: note: {note}", err=True)
     return with_hubs(estate, collections)
 
@@ -185,11 +200,20 @@ def _progress(quiet: bool) -> Iterator[ProgressCallback | None]:
         yield update
 
 
-def collect_live(live: LiveOptions, quiet: bool) -> Estate:
+def collect_live(live: LiveOptions, quiet: bool, hubs: HubOptions | None = None) -> Estate:
+    """The estate read from Azure; with ``--fleet-hubs discover``, plus each fleet's hub (same credential)."""
     settings = live.azure
     with (
         _call_log(live.verbose),
         _progress(quiet) as progress,
         DefaultAzureCredential(**settings.credential_options()) as credential,
     ):
-        return AzureCollector(credential, settings, progress=progress).collect()
+        estate = AzureCollector(credential, settings, progress=progress).collect()
+        if hubs is None or hubs.fleet_hubs is not FleetHubSource.DISCOVER:
+            return estate
+        credentials = FleetCredentials(credential, settings)
+        try:
+            sources, notes = fleet_hubs(estate.fleets, credentials)
+            return collect_hubs(estate, sources, quiet, notes)
+        finally:
+            credentials.close()

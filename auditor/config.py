@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -24,13 +25,22 @@ class LiveOptions(BaseModel):
     verbose: bool = False
 
 
+class FleetHubSource(StrEnum):
+    """``--fleet-hubs``: where fleet hub kubeconfigs come from besides ``--hub-kubeconfig``."""
+
+    #: Fleet listCredentials for each fleet with a hub (live scans only); kept in memory only.
+    DISCOVER = "discover"
+
+
 class HubOptions(BaseModel):
-    """Fleet hub clusters to read through the Kubernetes API: one kubeconfig, one context per hub."""
+    """Fleet hub clusters to read through the Kubernetes API: one kubeconfig, one context per hub, and/or
+    the hubs of the fleets a live scan finds."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kubeconfig: Path | None = None
     contexts: tuple[str, ...] = ()
+    fleet_hubs: FleetHubSource | None = None
 
     @model_validator(mode="after")
     def _contexts_need_a_kubeconfig(self) -> HubOptions:
@@ -65,6 +75,8 @@ class ScanConfig(BaseModel):
     def _one_source(self) -> ScanConfig:
         if self.demo and self.inventory is not None:
             raise ValueError("choose one source: --inventory FILE, --demo, or neither for a live Azure scan")
+        if self.hubs.fleet_hubs is FleetHubSource.DISCOVER and not self.is_live:
+            raise ValueError("--fleet-hubs discover needs a live scan (not --inventory or --demo)")
         overlap = self.enable & self.disable
         if overlap:
             raise ValueError(f"--enable and --disable name the same policy: {', '.join(sorted(overlap))}")

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from email.message import Message
 from typing import TYPE_CHECKING, Any
 
-from tests.fakes.arm_estate import CLUSTER_TYPE, norm
+import yaml
+
+from tests.fakes.arm_estate import CLUSTER_TYPE, FLEET_TYPE, norm
 
 if TYPE_CHECKING:
     from tests.fakes.arm import Call, FakeArm
@@ -23,6 +25,29 @@ IDENTITY_HEADER = "fake-identity-header"
 LIST_PAGE = 100
 _SUB = r"/subscriptions/(?P<sub>[^/]+)"
 _MC = rf"{_SUB}/resourceGroups/[^/]+/providers/Microsoft\.ContainerService/managedClusters/[^/]+"
+_FL = rf"{_SUB}/resourceGroups/[^/]+/providers/Microsoft\.ContainerService/fleets/(?P<name>[^/]+)"
+#: The user entry `az fleet get-credentials` writes for an Entra ID hub: kubelogin, which is not installed.
+KUBELOGIN = {
+    "exec": {
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "command": "kubelogin",
+        "args": [
+            "get-token",
+            "--environment",
+            "AzurePublicCloud",
+            "--server-id",
+            "6dae42f8-4368-4678-94ff-3960e28e3630",
+            "--client-id",
+            "80faf920-1908-4b52-b5ef-a8e7bedfc67a",
+            "--tenant-id",
+            "00000000-0000-0000-0000-000000000000",
+            "--login",
+            "devicecode",
+        ],
+        "env": None,
+        "provideClusterInfo": False,
+    }
+}
 
 
 def error(code: str, message: str) -> bytes:
@@ -217,6 +242,25 @@ def cluster_upgrade(fake: FakeArm, call: Call, found: re.Match[str], headers: Me
     return 200, json.dumps(body).encode(), {}
 
 
+def fleet_credentials(fake: FakeArm, call: Call, found: re.Match[str], headers: Message) -> Reply:
+    """Fleets_ListCredentials (synchronous 200): the kubeconfig of the hub a test started for this fleet
+    (``fake.fleet_hubs``: normalized fleet id -> FakeKubeApi, set by the test), base64 in ``value``, its
+    user signing in through kubelogin like the kubeconfigs Azure hands out."""
+    if (denied := _forbidden(fake, found["sub"])) is not None:
+        return denied
+    fleet_id = norm(found["fleet"])
+    rows = fake.estate.tables["resources"]
+    if not any(r["type"] == FLEET_TYPE and norm(r["id"]) == fleet_id for r in rows):
+        return 404, error("ResourceNotFound", f"fleet {found['name']} not found"), {}
+    hub = getattr(fake, "fleet_hubs", {}).get(fleet_id)
+    if hub is None:
+        return 400, error("BadRequest", f"fleet {found['name']} has no hub"), {}
+    config = hub.kubeconfig_dict(context=found["name"])
+    config["users"][0]["user"] = json.loads(json.dumps(KUBELOGIN))
+    value = base64.b64encode(yaml.safe_dump(config).encode()).decode()
+    return 200, json.dumps({"kubeconfigs": [{"name": "hub", "value": value}]}).encode(), {}
+
+
 #: (name, method, path pattern, handler); the first full match wins.
 ROUTES: list[tuple[str, str, re.Pattern[str], Callable[..., Reply]]] = [
     ("token", "GET", re.compile(r"/msi/token"), token),
@@ -243,5 +287,6 @@ ROUTES: list[tuple[str, str, re.Pattern[str], Callable[..., Reply]]] = [
         re.compile(rf"{_SUB}/providers/Microsoft\.ContainerService/managedClusters", re.I),
         list_clusters,
     ),
+    ("fleet_credentials", "POST", re.compile(rf"(?P<fleet>{_FL})/listCredentials", re.I), fleet_credentials),
     ("stats", "GET", re.compile(r"/_fake/stats"), stats),  # counters for benchmarks; not an Azure route
 ]
