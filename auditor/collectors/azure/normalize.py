@@ -70,12 +70,7 @@ def cluster(resource: Any) -> Cluster:
     power = read.obj(props.get("powerState"), "properties.powerState")
     pools = read.items(props.get("agentPoolProfiles"), "properties.agentPoolProfiles")
     fields = {
-        "id": rid,
-        "name": read.text(resource.get("name"), "name"),
-        "subscription_id": read.text(resource.get("subscriptionId"), "subscriptionId") or "",
-        "resource_group": read.text(resource.get("resourceGroup"), "resourceGroup") or "",
-        "location": read.text(resource.get("location"), "location"),
-        "tags": read.tags(resource.get("tags"), "tags"),
+        **read.tracked(resource),
         "sku_tier": read.text(sku.get("tier"), "sku.tier"),
         "support_plan": read.text(props.get("supportPlan"), "properties.supportPlan"),
         "kubernetes_version": read.text(props.get("kubernetesVersion"), "properties.kubernetesVersion"),

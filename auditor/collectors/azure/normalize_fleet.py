@@ -47,12 +47,7 @@ def fleet(resource: Any) -> Fleet:
     hub = props.get("hubProfile")
     hub_fields = read.obj(hub, "properties.hubProfile")
     fields = {
-        "id": rid,
-        "name": read.text(resource.get("name"), "name"),
-        "subscription_id": read.text(resource.get("subscriptionId"), "subscriptionId") or "",
-        "resource_group": read.text(resource.get("resourceGroup"), "resourceGroup") or "",
-        "location": read.text(resource.get("location"), "location"),
-        "tags": read.tags(resource.get("tags"), "tags"),
+        **read.tracked(resource),
         "provisioning_state": read.text(props.get("provisioningState"), "properties.provisioningState"),
         "hub_profile": None
         if hub is None

@@ -64,6 +64,18 @@ class Reader:
         """ARM tags; values are strings on the wire, anything else is stringified rather than lost."""
         return {str(key): "" if item is None else str(item) for key, item in self.obj(value, path).items()}
 
+    def tracked(self, resource: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields every top-level resource carries (inventory ``TrackedResource``), as Resource Graph
+        projects them: id, name, subscriptionId, resourceGroup, location, tags."""
+        return {
+            "id": self.resource_id,
+            "name": self.text(resource.get("name"), "name"),
+            "subscription_id": self.text(resource.get("subscriptionId"), "subscriptionId") or "",
+            "resource_group": self.text(resource.get("resourceGroup"), "resourceGroup") or "",
+            "location": self.text(resource.get("location"), "location"),
+            "tags": self.tags(resource.get("tags"), "tags"),
+        }
+
     def model(self, model: type[M], fields: dict[str, Any], what: str) -> M:
         """Validate the collected ``fields`` (python field names) into ``model``."""
         try:
