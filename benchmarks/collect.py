@@ -7,7 +7,9 @@ Compares our collector (Resource Graph + bounded concurrency) with a sequential 
 subscription, then each cluster's maintenance configurations, then each region's catalog). The fake runs in
 its own process (so its CPU does not compete with the measurement) and so does each measurement (so peak
 RSS is that measurement's alone). Resource Graph allows 15 requests per 5 s window, as Azure's default user
-quota does; the fake answers 429 with the quota headers, without Retry-After. The sequential loop takes
+quota does; the fake answers 429 with the quota headers, without Retry-After. ARM reads (maintenance
+configurations, catalogs) go through ARM's per-subscription read bucket, 250 burst and 25 per second, answered
+429 with Retry-After when empty. The sequential loop takes
 ~45 ms per call at 40 ms latency, so it runs over --baseline-clusters and its time is extrapolated linearly
 to --clusters (printed as such).
 """
@@ -29,21 +31,32 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 QUOTA = (15, 5.0)  # Resource Graph: 15 requests per 5 seconds per user (throttling guidance)
+READS = (250, 25.0)  # ARM: read token bucket per subscription (and region), 250 burst, 25 per second
 AUTH_VARIABLES = ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE")
 
 
 def serve(args: argparse.Namespace) -> None:
     """Child process: run the fake until stdin closes; print how to reach it."""
-    from tests.fakes.arm import FakeArm
+    from tests.fakes.arm import FakeArm, ReadBucket
     from tests.fakes.arm_estate import generated_estate
 
     estate = generated_estate(args.clusters, args.subscriptions, args.regions)
     with tempfile.TemporaryDirectory() as workdir, FakeArm(estate, Path(workdir)) as fake:
         fake.latency = args.latency
         fake.graph_quota = QUOTA
+        fake.read_bucket = ReadBucket(capacity=READS[0], refill=READS[1])
         print(json.dumps({"base": fake.base, "ca": str(fake.ca_file), "identity": fake.identity_endpoint}))
         sys.stdout.flush()
+        before = resource.getrusage(resource.RUSAGE_SELF)  # serving only, not building the estate
         sys.stdin.read()
+        throttled: dict[str, int] = {}
+        for call in fake.calls():
+            if call.status == 429:
+                throttled[call.route] = throttled.get(call.route, 0) + 1
+        # Read by run() once stdin is closed: 429s by route and the fake's own CPU time.
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime
+        print(json.dumps({"throttled": throttled, "cpu_s": cpu}))
 
 
 def measure_ours(base: str, workers: int) -> dict[str, Any]:
@@ -71,13 +84,14 @@ def measure_sequential(base: str) -> dict[str, Any]:
             "resourcecontainers | where type =~ 'microsoft.resources/subscriptions' | project subscriptionId"
         )
         request = QueryRequest(query=query, options=QueryRequestOptions(top=1000))  # <= 1000 subscriptions
-        subscriptions = [row["subscriptionId"] for row in graph.resources(request).data]
+        rows: Any = graph.resources(request).data
+        subscriptions = [row["subscriptionId"] for row in rows]
         regions: dict[str, str] = {}
         for subscription in subscriptions:
             client = ContainerServiceClient(credential, subscription, base_url=base, credential_scopes=scope)
             for cluster in client.managed_clusters.list():
-                group = cluster.id.split("/")[4]
-                list(client.maintenance_configurations.list_by_managed_cluster(group, cluster.name))
+                group = str(cluster.id).split("/")[4]
+                list(client.maintenance_configurations.list_by_managed_cluster(group, str(cluster.name)))
                 regions.setdefault(cluster.location, subscription)
                 clusters += 1
         for location, subscription in regions.items():
@@ -91,8 +105,9 @@ def measure(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     read = measure_ours(args.base, args.workers) if args.measure == "ours" else measure_sequential(args.base)
     wall = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(read | {"wall_s": wall, "peak_rss_mb": peak}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime
+    print(json.dumps(read | {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024, "cpu_s": cpu}))
 
 
 def _stats(base: str, ca: str) -> dict[str, Any]:
@@ -158,9 +173,13 @@ def run(mode: str, clusters: int, args: argparse.Namespace) -> dict[str, Any]:
             "throttled": stats["byStatus"].get("429", 0),
             "size": clusters,
         }
+        assert server.stdin is not None
+        server.stdin.close()
+        server_side = json.loads(server.stdout.readline())
+        result |= {"throttled_by_route": server_side["throttled"], "fake_cpu_s": server_side["cpu_s"]}
         return result
     finally:
-        if server.stdin is not None:
+        if server.stdin is not None and not server.stdin.closed:
             server.stdin.close()
         server.wait(timeout=30)
 
@@ -193,7 +212,8 @@ def compare(args: argparse.Namespace) -> None:
     scale = args.clusters / baseline["clusters"]
     print(
         f"estate: {args.clusters} clusters, {args.subscriptions} subscriptions, {args.regions} regions; "
-        f"latency {args.latency * 1000:.0f} ms; Resource Graph quota {QUOTA[0]} per {QUOTA[1]:.0f} s"
+        f"latency {args.latency * 1000:.0f} ms; Resource Graph quota {QUOTA[0]} per {QUOTA[1]:.0f} s; "
+        f"ARM reads {READS[0]} burst + {READS[1]:.0f}/s per subscription"
     )
     print(f"{'':<22}{'clusters':>9}{'wall s':>10}{'requests':>10}{'429s':>6}{'peak RSS MB':>13}")
     for name, row in (("ours", ours), ("sequential SDK loop", baseline)):
@@ -201,6 +221,13 @@ def compare(args: argparse.Namespace) -> None:
             f"{name:<22}{row['clusters']:>9}{row['wall_s']:>10.1f}{row['requests']:>10}{row['throttled']:>6}"
             f"{row['peak_rss_mb']:>13.0f}"
         )
+    print(
+        f"CPU during ours: collector {ours['cpu_s']:.1f} s + fake {ours['fake_cpu_s']:.1f} s over "
+        f"{ours['wall_s']:.1f} s wall on {os.cpu_count()} cores"
+    )
+    for name, row in (("ours", ours), ("sequential SDK loop", baseline)):
+        if row["throttled"]:
+            print(f"429s of {name} by route: {row['throttled_by_route']}")
     extrapolated = baseline["wall_s"] * scale
     print(
         f"sequential extrapolated to {args.clusters} clusters: {extrapolated:.0f} s "

@@ -8,6 +8,8 @@ without Retry-After, resets, malformed or cut bodies, latency), per-subscription
 from __future__ import annotations
 
 import json
+import math
+import re
 import socket
 import ssl
 import struct
@@ -26,7 +28,31 @@ import trustme
 from tests.fakes.arm_estate import ArmEstate
 from tests.fakes.arm_routes import IDENTITY_HEADER, ROUTES, TOKEN, error
 
-__all__ = ["IDENTITY_HEADER", "TOKEN", "Call", "FakeArm", "Fault", "malformed", "throttled", "truncated"]
+__all__ = [
+    "IDENTITY_HEADER",
+    "TOKEN",
+    "Call",
+    "FakeArm",
+    "Fault",
+    "ReadBucket",
+    "malformed",
+    "throttled",
+    "truncated",
+]
+REMAINING_READS = "x-ms-ratelimit-remaining-subscription-reads"
+_SUBSCRIPTION_PATH = re.compile(r"^/subscriptions/([^/]+)/", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ReadBucket:
+    """ARM's read throttling: a token bucket per subscription and region of the serving instance (one
+    region here), 250 burst and 25 per second by default
+    (https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling).
+    Empty: 429 with ``Retry-After`` in whole seconds as ARM sends it, or ``retry-after-ms`` for fast tests."""
+
+    capacity: int = 250
+    refill: float = 25.0
+    retry_after_ms: bool = False
 
 
 @dataclass
@@ -95,6 +121,8 @@ class FakeArm:
         self.maintenance_page_size = 1000
         self.graph_truncated_flag = "false"
         self.graph_quota: tuple[int, float] | None = None  # (requests, window seconds)
+        self.read_bucket: ReadBucket | None = None  # ARM GETs on /subscriptions/... are unlimited when None
+        self._reads: dict[str, tuple[float, float]] = {}  # subscription -> (tokens, updated)
         self.log: list[Call] = []
         self.in_flight = self.peak_in_flight = 0
         self.connections = 0  # TLS connections accepted: connection reuse keeps this near the worker count
@@ -165,6 +193,34 @@ class FakeArm:
             used += 1
             self._window = (start, used)
             return limit - used, window - (now - start)
+
+    def take_read(self, call: Call) -> tuple[dict[str, str], float]:
+        """For a subscription-scoped GET with the read bucket on: (headers to send, seconds until a token is
+        available, 0 when this request got one)."""
+        bucket = self.read_bucket
+        found = _SUBSCRIPTION_PATH.match(call.path)
+        if bucket is None or found is None or call.method != "GET":
+            return {}, 0.0
+        with self._lock:
+            now = time.monotonic()
+            tokens, updated = self._reads.get(found[1].lower(), (float(bucket.capacity), now))
+            tokens = min(float(bucket.capacity), tokens + (now - updated) * bucket.refill)
+            wait = 0.0 if tokens >= 1 else (1 - tokens) / bucket.refill
+            if not wait:
+                tokens -= 1
+            self._reads[found[1].lower()] = (tokens, now)
+        headers = {REMAINING_READS: str(int(tokens))}
+        if wait and bucket.retry_after_ms:
+            headers["retry-after-ms"] = str(math.ceil(wait * 1000))
+        elif wait:
+            headers["Retry-After"] = str(max(math.ceil(wait), 1))
+        return headers, wait
+
+    @property
+    def throttled(self) -> int:
+        """429s answered so far (injected or by the quotas)."""
+        with self._lock:
+            return sum(1 for c in self.log if c.status == 429)
 
 
 class _Server(ThreadingHTTPServer):
@@ -243,8 +299,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(call, 401, error("InvalidAuthenticationToken", "missing or wrong bearer token"))
         else:
             assert handler is not None
+            limited, wait = fake.take_read(call)
+            if wait:
+                self._send(
+                    call,
+                    429,
+                    error("SubscriptionRequestsThrottled", "subscription read limit reached"),
+                    limited,
+                )
+                return
             status, body, headers = handler(fake, call, found, self.headers)
-            self._send(call, status, body, headers)
+            self._send(call, status, body, headers | limited)
 
     def _fault(self, call: Call, fault: Fault) -> None:
         if fault.delay:

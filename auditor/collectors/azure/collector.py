@@ -19,7 +19,9 @@ from auditor.collectors.azure import graph as queries
 from auditor.collectors.azure.aks import AksApi
 from auditor.collectors.azure.assemble import PARSERS, Assembler, QueryResult
 from auditor.collectors.azure.clients import AzureClients
+from auditor.collectors.azure.dispatch import FairDispatch
 from auditor.collectors.azure.graph import BatchResult, GraphQuery, ResourceGraph, describe
+from auditor.collectors.azure.pacing import DEFAULT_READ_LIMITS, ReadLimits
 from auditor.collectors.azure.payload import PayloadError
 from auditor.collectors.azure.settings import AzureSettings
 from auditor.errors import CollectionError
@@ -50,7 +52,11 @@ def _first_line(error: BaseException) -> str:
 
 
 class AzureCollector:
-    """Collects an :class:`Estate` from Azure with the given credential (built by the caller)."""
+    """Collects an :class:`Estate` from Azure with the given credential (built by the caller).
+
+    ARM reads are paced per subscription within ``read_limits`` (ARM's documented read bucket by default;
+    ``None`` = unpaced, for tests of the SDK's own 429 handling).
+    """
 
     def __init__(
         self,
@@ -58,14 +64,16 @@ class AzureCollector:
         settings: AzureSettings,
         *,
         progress: Progress | None = None,
+        read_limits: ReadLimits | None = DEFAULT_READ_LIMITS,
     ) -> None:
         self._credential = credential
         self._settings = settings
         self._progress = progress
+        self._read_limits = read_limits
 
     def collect(self) -> Estate:
         collected_at = datetime.now(UTC)
-        clients = AzureClients(self._credential, self._settings)
+        clients = AzureClients(self._credential, self._settings, read_limits=self._read_limits)
         try:
             return _Run(clients, self._settings, self._progress).estate(collected_at)
         except ClientAuthenticationError as error:
@@ -92,6 +100,7 @@ class _Run:
             retries=settings.throttle_retries,
         )
         self.aks = AksApi(clients)
+        self.read_ready_in = clients.read_ready_in
         self.gaps: list[CoverageGap] = []
         self._lock = threading.Lock()
 
@@ -273,7 +282,7 @@ class _EarlyReads:
 
     def __init__(self, run: _Run, pool: ThreadPoolExecutor) -> None:
         self._run = run
-        self._pool = pool
+        self._dispatch = FairDispatch(pool, run.read_ready_in)
         self._lock = threading.RLock()  # done-callbacks may run inside see(), which holds it
         self._stopped = False
         self._error: BaseException | None = None  # the failure that stopped the reads
@@ -288,10 +297,13 @@ class _EarlyReads:
                 return
             key = normalize_id(item.id)
             if key not in self._details:  # a bisected batch may return the same cluster again
-                self._details[key] = self._watched(self._pool.submit(self._run.details, item))
+                future = self._dispatch.submit(item.subscription_id, self._run.details, item)
+                self._details[key] = self._watched(future)
             if item.location and (region := normalize_location(item.location)) not in self._regions:
-                future = self._pool.submit(self._run.catalog, item.location, item.subscription_id)
-                self._regions[region] = self._watched(future)
+                catalog = self._dispatch.submit(
+                    item.subscription_id, self._run.catalog, item.location, item.subscription_id
+                )
+                self._regions[region] = self._watched(catalog)
 
     def _watched(self, future: Future[T]) -> Future[T]:
         # Reads raise only for what ends the collection (authentication): stop the queued ones at once.

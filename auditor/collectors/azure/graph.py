@@ -28,6 +28,8 @@ from auditor.collectors.azure.payload import PayloadError
 
 RESOURCE_COLUMNS = "id, name, type, location, resourceGroup, subscriptionId, tags, sku, kind, properties"
 _MAX_WAIT = 60.0
+#: ``x-ms-user-quota-resets-after`` has whole seconds: "00:00:00" may still mean most of a second.
+_RESETS_GRANULARITY = 1.0
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,8 @@ class ResourceGraph:
         self._retries = retries
         self._sleep = sleep
         self._gate = _QuotaGate(sleep)
+        # Without a backoff (tests against the fake) the reset time is taken as exact.
+        self._pad = _RESETS_GRANULARITY if backoff > 0 else 0.0
 
     def rows(
         self,
@@ -196,7 +200,7 @@ class ResourceGraph:
                     raise
                 response: Any = error.response
                 wait = _seconds(response.headers.get("x-ms-user-quota-resets-after") if response else None)
-                self._gate.hold(wait if wait is not None else self._backoff * 2**attempt)
+                self._gate.hold(wait + self._pad if wait is not None else self._backoff * 2**attempt)
             except (ServiceRequestError, ServiceResponseError):
                 # Queries are read-only, so a POST whose connection broke is safe to send again.
                 if attempt >= self._retries:
@@ -204,12 +208,15 @@ class ResourceGraph:
                 self._sleep(self._backoff * 2**attempt)
             else:
                 if headers.get("x-ms-user-quota-remaining") == "0":
-                    self._gate.hold(_seconds(headers.get("x-ms-user-quota-resets-after")) or 0.0)
+                    resets = _seconds(headers.get("x-ms-user-quota-resets-after")) or 0.0
+                    self._gate.hold(resets + self._pad)
                 return _data(body, query)
             attempt += 1
 
 
 def _raw(pipeline_response: Any, _deserialized: Any, _headers: Any) -> tuple[Any, Mapping[str, str]]:
+    # The SDK deserializes the rows first (CPU we cannot avoid without bypassing the operation); we read
+    # the wire JSON so unknown enum values survive and one normalizer serves every source.
     response = pipeline_response.http_response
     return response.json(), response.headers
 

@@ -10,6 +10,7 @@ import pytest
 from azure.identity import DefaultAzureCredential
 
 from auditor.collectors.azure.collector import AzureCollector
+from auditor.collectors.azure.pacing import DEFAULT_READ_LIMITS, ReadLimits
 from auditor.collectors.azure.settings import AzureSettings
 from auditor.inventory import Estate
 from tests.fakes.arm import IDENTITY_HEADER, FakeArm
@@ -67,8 +68,10 @@ def arm(start_arm: Callable[[ArmEstate], FakeArm]) -> FakeArm:
     return start_arm(example_estate())
 
 
-def collect(fake: FakeArm, **settings: Any) -> Estate:
+def collect(
+    fake: FakeArm, *, read_limits: ReadLimits | None = DEFAULT_READ_LIMITS, **settings: Any
+) -> Estate:
     """A collection through the real SDK clients and DefaultAzureCredential; no backoff between retries."""
     options: dict[str, Any] = {"arm_endpoint": fake.base, "retry_backoff": 0.0, "workers": 8} | settings
     with DefaultAzureCredential() as credential:
-        return AzureCollector(credential, AzureSettings(**options)).collect()
+        return AzureCollector(credential, AzureSettings(**options), read_limits=read_limits).collect()
