@@ -64,14 +64,16 @@ def test_unpaced_reads_wait_for_retry_after_seconds(start_arm: Callable[[ArmEsta
     """The SDK's RetryPolicy honours ARM's whole-second Retry-After on a GET: with no backoff of its own
     (retry_backoff 0) an immediate retry would be throttled again, yet each 429 is followed by one 200."""
     fake = start_arm(generated_estate(clusters=3, subscriptions=1, regions=1))
-    fake.read_bucket = ReadBucket(capacity=2, refill=2.0)  # Retry-After: 1 (s) when empty
+    fake.read_bucket = ReadBucket(capacity=2, refill=1.0)  # Retry-After: 1 (s) when empty
     estate = collect(fake, workers=2, read_limits=None)
     assert estate.coverage.gaps == () and len(estate.clusters) == 3
     statuses = _statuses(fake)
-    # 3 maintenance lists and 1 catalog, 2 at a time: the first two fit the burst, the other two are
-    # throttled and (a second later, 2 tokens refilled) answered.
-    assert sorted(statuses.values()) == [[200], [200], [429, 200], [429, 200]]
-    assert fake.throttled == 2
+    # 3 maintenance lists and 1 catalog, 2 at a time: the first two fit the burst, later ones are
+    # throttled and, retried only after Retry-After (the bucket refills one token a second), answered.
+    # Without waiting, the retries (no backoff of the SDK's own) would burn the retry budget in
+    # milliseconds and end in a gap; finishing with 200 after 429s shows Retry-After was honoured.
+    assert len(statuses) == 4 and fake.throttled >= 1
+    assert all(codes[-1] == 200 and set(codes[:-1]) <= {429} for codes in statuses.values()), statuses
 
 
 def test_every_arm_read_reports_the_remaining_reads(start_arm: Callable[[ArmEstate], FakeArm]) -> None:
