@@ -26,7 +26,15 @@ from auditor.cli_live import (
 )
 from auditor.config import DEFAULT_FORMATS, CollectConfig, LiveOptions, ScanConfig
 from auditor.demo import load_demo_estate
-from auditor.errors import EXIT_INCOMPLETE, EXIT_OK, AuditorError, ConfigError, OutputError, PolicyError
+from auditor.errors import (
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    AuditorError,
+    ConfigError,
+    OutputError,
+    PolicyError,
+    config_error,
+)
 from auditor.findings import RESULT_SCHEMA_VERSION, ScanResult, Severity
 from auditor.gates.threshold import exit_code
 from auditor.gates.waivers import load_waivers
@@ -179,7 +187,7 @@ def scan(
             quiet=quiet,
         )
     except ValidationError as error:
-        raise ConfigError(str(error.errors()[0]["msg"]).removeprefix("Value error, ")) from None
+        raise config_error(error) from None
     # Everything the user gave is validated before any estate is read or any API is called.
     policies = _configured(config)
     accepted = load_waivers(config.waivers) if config.waivers else ()

@@ -23,7 +23,7 @@ from auditor.collectors.hub_kubeconfig import KubeconfigHub, hubs_from_kubeconfi
 from auditor.collectors.interface import HubSource
 from auditor.collectors.merge import with_hubs
 from auditor.config import FleetHubSource, HubOptions, LiveOptions
-from auditor.errors import ConfigError
+from auditor.errors import config_error
 from auditor.inventory import Estate
 
 LIVE_OPTIONS = [
@@ -117,7 +117,7 @@ def hub_config(values: dict[str, Any]) -> HubOptions:
             fleet_hubs=FleetHubSource(fleet_hubs) if fleet_hubs else None,
         )
     except ValidationError as error:
-        raise ConfigError(str(error.errors()[0]["msg"]).removeprefix("Value error, ")) from None
+        raise config_error(error) from None
 
 
 def hub_sources(hubs: HubOptions) -> list[KubeconfigHub]:
@@ -159,7 +159,7 @@ def live_config(values: dict[str, Any]) -> LiveOptions:
             workers=values["workers"],
         )
     except ValidationError as error:
-        raise ConfigError(str(error.errors()[0]["msg"]).removeprefix("Value error, ")) from None
+        raise config_error(error) from None
     return LiveOptions(azure=azure, allow_partial=values["allow_partial"], verbose=values["verbose"])
 
 

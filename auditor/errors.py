@@ -27,6 +27,13 @@ class ConfigError(AuditorError):
     """A CLI value or configuration the scan cannot start with."""
 
 
+def config_error(error: Exception) -> ConfigError:
+    """A pydantic ValidationError raised by a config model's own check, as one ConfigError line."""
+    errors = getattr(error, "errors", None)
+    message = str(errors()[0]["msg"]) if callable(errors) else str(error)
+    return ConfigError(message.removeprefix("Value error, "))
+
+
 class InputError(AuditorError):
     """A snapshot or result file that is missing, corrupt, of the wrong kind or of a newer schema."""
 
