@@ -93,7 +93,8 @@ class Cluster(TrackedResource):
     #: ``None`` = not collected (window policies error); ``()`` = collected, none exist.
     maintenance_configurations: tuple[MaintenanceConfiguration, ...] | None = None
     upgrade_profile: ClusterUpgradeProfile | None = None
-    fleet_memberships: tuple[FleetMembership, ...] = ()
+    #: ``None`` = unknown (a fleet's members could not be read); ``()`` = in no fleet.
+    fleet_memberships: tuple[FleetMembership, ...] | None = ()
 
     def pool_id(self, pool: NodePool) -> str:
         return f"{self.id}/agentPools/{pool.name}"

@@ -205,8 +205,14 @@ def cluster_upgrade_profile(body: Any, cluster_id: str) -> ClusterUpgradeProfile
 
 
 def attach_memberships(clusters: Iterable[Cluster], fleets: Iterable[Fleet]) -> list[Cluster]:
-    """Set each cluster's ``fleet_memberships`` from fleet members (ARM ids are case-insensitive)."""
+    """Set each cluster's ``fleet_memberships`` from fleet members (ARM ids are case-insensitive).
+
+    When some fleet's members could not be read, a cluster found in no fleet may still be in that one:
+    its memberships are unknown (``None``), not empty.
+    """
     by_cluster: dict[str, list[FleetMembership]] = {}
+    fleets = list(fleets)
+    unknown = any(fleet.members is None for fleet in fleets)
     for fleet in fleets:
         for member in fleet.members or ():
             if member.cluster_resource_id:
@@ -216,6 +222,8 @@ def attach_memberships(clusters: Iterable[Cluster], fleets: Iterable[Fleet]) -> 
     return [
         c.model_copy(update={"fleet_memberships": tuple(by_cluster[key])})
         if (key := normalize_id(c.id)) in by_cluster
+        else c.model_copy(update={"fleet_memberships": None})
+        if unknown
         else c
         for c in clusters
     ]

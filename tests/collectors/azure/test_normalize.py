@@ -241,10 +241,15 @@ def test_fleet_memberships_join_case_insensitively() -> None:
     fleet = fleet.model_copy(update={"members": (normalize_fleet.fleet_member(member),)})
     other = cluster.model_copy(update={"id": cluster.id + "x"})
     joined, alone = normalize.attach_memberships([cluster, other], [fleet])
-    assert [(m.fleet_id, m.member_name, m.group) for m in joined.fleet_memberships] == [
+    assert [(m.fleet_id, m.member_name, m.group) for m in joined.fleet_memberships or ()] == [
         (fleet.id, "member-1", "fleet1")
     ]
     assert alone.fleet_memberships == ()
+    # A second fleet whose members could not be read: "in no fleet" is no longer known.
+    unread = Fleet(id=fleet.id + "2", name="f2")
+    joined, alone = normalize.attach_memberships([cluster, other], [fleet, unread])
+    assert joined.fleet_memberships is not None and len(joined.fleet_memberships) == 1
+    assert alone.fleet_memberships is None
 
 
 def _broken(path: list[str], value: Any) -> dict[str, Any]:
