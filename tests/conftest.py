@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
+
+from auditor.cli import cli
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -88,3 +91,9 @@ def write_estate(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """Run ``aks-auditor ARGS`` in-process: (exit code, stdout, stderr); exceptions are not swallowed."""
+    result = CliRunner().invoke(cli, list(args), prog_name="aks-auditor", catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr

@@ -7,16 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from auditor.cli import cli
 
 from .conftest import REPO, compliant_catalog, compliant_cluster
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), prog_name="aks-auditor", catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
+from .conftest import run_cli as run
 
 
 def scan_args(inventory: Path, out: Path, *extra: str) -> list[str]:

@@ -6,17 +6,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from auditor.cli import cli
 from tests.fakes.kube_api import FakeKubeApi
 
 from ..conftest import estate_document
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), prog_name="aks-auditor", catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
+from ..conftest import run_cli as run
 
 
 def hub_estate(tmp_path: Path) -> Path:

@@ -7,9 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
-
-from auditor.cli import cli
 from tests.fakes.arm import FakeArm
 from tests.fakes.arm_estate import (
     SUBSCRIPTION,
@@ -20,13 +17,10 @@ from tests.fakes.arm_estate import (
     subscription_id,
 )
 
+from ...conftest import run_cli as run
+
 PREMIUM = cluster_arm_id(SUBSCRIPTION, "rg1", "premium1")
 WINDOW_POLICIES = {"AKS-010", "AKS-011", "AKS-012"}
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), prog_name="aks-auditor", catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def live_scan(fake: FakeArm, out: Path, *extra: str) -> tuple[int, dict[str, Any], str]:

@@ -14,9 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from auditor.cli import cli
 from auditor.collectors.azure.fleet_credentials import AKS_ENTRA_SCOPE, with_bearer_tokens
 from tests.fakes.arm import TOKEN, FakeArm, Fault
 from tests.fakes.arm_estate import FLEET_TYPE, SUBSCRIPTION, ArmEstate, example_estate, fleet_arm_id, norm
@@ -25,14 +23,11 @@ from tests.fakes.arm_routes import KUBELOGIN, error
 from tests.fakes.kube_api import FakeKubeApi
 from tests.fakes.kube_objects import load_example
 
+from ...conftest import run_cli as run
+
 FLEET_ID = fleet_arm_id(SUBSCRIPTION, "rg1", "fleet-1")
 HUB_POLICIES = {"FLEET-001", "FLEET-002"}
 AKS_SERVER = AKS_ENTRA_SCOPE.removesuffix("/.default")
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), prog_name="aks-auditor", catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def scan(fake: FakeArm, out: Path, *extra: str) -> tuple[int, dict[str, Any], str]:
