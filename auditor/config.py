@@ -1,94 +1,129 @@
-"""ScanConfig and CollectConfig: everything a command needs, validated once, frozen. The CLI builds them."""
+"""What a command was asked to do, validated once and frozen: one model per option group, composed into
+ScanConfig and CollectConfig (the source and hub models live with the collectors that read them). The
+CLI builds them from click's values; nothing else reads click."""
 
 from __future__ import annotations
 
-from enum import StrEnum
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from auditor.collectors.azure.settings import AzureSettings
+from auditor.collectors.sources import FleetHubSource, HubConfig, SourceOptions
 from auditor.findings import Severity
 from auditor.reporters.interface import OutputFormat
 
 DEFAULT_FORMATS = (OutputFormat.HTML, OutputFormat.JSON, OutputFormat.SARIF)
+#: Where ``scan`` and ``convert`` write reports unless told otherwise (never inside the package).
+DEFAULT_OUTPUT_DIR = Path("aks-auditor-report")
 
 
-class LiveOptions(BaseModel):
-    """How a live collection runs and how much of a partial one is acceptable."""
-
+class _Options(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LiveOptions(_Options):
+    """How a live collection runs. ``given``: the live-only flags typed on the command line (refused
+    with a snapshot or the demo, where they would silently do nothing)."""
 
     azure: AzureSettings = Field(default_factory=AzureSettings)
-    #: Coverage gaps alone do not make the exit code 3 (findings that could not be evaluated still do).
-    allow_partial: bool = False
     verbose: bool = False
+    given: tuple[str, ...] = ()
 
 
-class FleetHubSource(StrEnum):
-    """``--fleet-hubs``: where fleet hub kubeconfigs come from besides ``--hub-kubeconfig``."""
+class PolicyOptions(_Options):
+    """Which policies run, with which parameters: ``--policies``, ``--set``, ``--enable``, ``--disable``."""
 
-    #: Fleet listCredentials for each fleet with a hub (live scans only); kept in memory only.
-    DISCOVER = "discover"
-
-
-class HubOptions(BaseModel):
-    """Fleet hub clusters to read through the Kubernetes API: one kubeconfig, one context per hub, and/or
-    the hubs of the fleets a live scan finds."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kubeconfig: Path | None = None
-    contexts: tuple[str, ...] = ()
-    fleet_hubs: FleetHubSource | None = None
-
-    @model_validator(mode="after")
-    def _contexts_need_a_kubeconfig(self) -> HubOptions:
-        if self.contexts and self.kubeconfig is None:
-            raise ValueError("--hub-context needs --hub-kubeconfig FILE")
-        return self
-
-
-class ScanConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    inventory: Path | None = None
-    demo: bool = False
-    live: LiveOptions = Field(default_factory=LiveOptions)
-    hubs: HubOptions = Field(default_factory=HubOptions)
-    waivers: Path | None = None
     policy_dirs: tuple[Path, ...] = ()
-    sets: dict[str, str] = Field(default_factory=dict)
+    #: ``ID.param`` -> value text; typed against the policy's declared parameter when configured.
+    sets: Mapping[str, str] = Field(default_factory=dict)
     enable: frozenset[str] = frozenset()
     disable: frozenset[str] = frozenset()
-    formats: tuple[OutputFormat, ...] = DEFAULT_FORMATS
-    output_dir: Path = Path("reports")
-    fail_on: Severity | None = Severity.HIGH
-    quiet: bool = False
 
-    @property
-    def is_live(self) -> bool:
-        """Neither a snapshot nor the demo: collect from Azure."""
-        return not self.demo and self.inventory is None
+    @field_validator("sets", mode="before")
+    @classmethod
+    def _parse_sets(cls, value: Any) -> Any:
+        """``--set`` values as given on the command line: ``ID.param=value`` each."""
+        if isinstance(value, Mapping) or not isinstance(value, Sequence):
+            return value
+        sets: dict[str, str] = {}
+        for item in value:
+            key, eq, text = str(item).partition("=")
+            if not eq or not key.strip():
+                raise ValueError(f"--set {item}: expected POLICY_ID.parameter=value")
+            sets[key.strip()] = text.strip()
+        return sets
 
     @model_validator(mode="after")
-    def _one_source(self) -> ScanConfig:
-        if self.demo and self.inventory is not None:
-            raise ValueError("choose one source: --inventory FILE, --demo, or neither for a live Azure scan")
-        if self.hubs.fleet_hubs is FleetHubSource.DISCOVER and not self.is_live:
-            raise ValueError("--fleet-hubs discover needs a live scan (not --inventory or --demo)")
+    def _no_overlap(self) -> PolicyOptions:
         overlap = self.enable & self.disable
         if overlap:
             raise ValueError(f"--enable and --disable name the same policy: {', '.join(sorted(overlap))}")
         return self
 
 
-class CollectConfig(BaseModel):
+class ReportOptions(_Options):
+    formats: tuple[OutputFormat, ...] = DEFAULT_FORMATS
+    output_dir: Path = DEFAULT_OUTPUT_DIR
+
+    @field_validator("formats", mode="after")
+    @classmethod
+    def _default_formats(cls, value: tuple[OutputFormat, ...]) -> tuple[OutputFormat, ...]:
+        return tuple(dict.fromkeys(value)) or DEFAULT_FORMATS
+
+
+class GateOptions(_Options):
+    """What makes the exit code non-zero, and which accepted risks apply."""
+
+    fail_on: Severity | None = Severity.HIGH
+    waivers: Path | None = None
+    #: Coverage gaps alone do not make the exit code 3 (findings that could not be evaluated still do).
+    allow_partial: bool = False
+
+
+class ScanConfig(_Options):
+    source: SourceOptions = Field(default_factory=SourceOptions)
+    policies: PolicyOptions = Field(default_factory=PolicyOptions)
+    reports: ReportOptions = Field(default_factory=ReportOptions)
+    gate: GateOptions = Field(default_factory=GateOptions)
+    hubs: HubConfig = Field(default_factory=HubConfig)
+    live: LiveOptions = Field(default_factory=LiveOptions)
+    quiet: bool = False
+
+    @model_validator(mode="after")
+    def _live_only_when_live(self) -> ScanConfig:
+        if self.source.is_live:
+            return self
+        used = "--demo" if self.source.demo else "--inventory"
+        if self.hubs.fleet_hubs is FleetHubSource.DISCOVER:
+            raise ValueError(f"--fleet-hubs discover needs a live scan (not {used})")
+        if self.live.given:
+            raise ValueError(f"{self.live.given[0]} is for live scans only; it does nothing with {used}")
+        return self
+
+
+class CollectConfig(_Options):
     """``aks-auditor collect``: a live collection written as an Estate snapshot."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     live: LiveOptions = Field(default_factory=LiveOptions)
-    hubs: HubOptions = Field(default_factory=HubOptions)
+    hubs: HubConfig = Field(default_factory=HubConfig)
+    allow_partial: bool = False
     output: Path
     quiet: bool = False
+
+
+__all__ = [
+    "DEFAULT_FORMATS",
+    "DEFAULT_OUTPUT_DIR",
+    "CollectConfig",
+    "FleetHubSource",
+    "GateOptions",
+    "HubConfig",
+    "LiveOptions",
+    "PolicyOptions",
+    "ReportOptions",
+    "ScanConfig",
+    "SourceOptions",
+]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -12,7 +12,9 @@ from pydantic import Field
 from auditor.inventory.base import Model, normalize_id
 from auditor.inventory.estate import Coverage, Scope
 
-RESULT_SCHEMA_VERSION = "1.0"
+#: 2.0: escalation and waiver notes are typed fields of a finding (1.x kept them inside ``evidence``);
+#: auditor/result_file.py reads 1.x results too.
+RESULT_SCHEMA_VERSION = "2.0"
 
 
 class Severity(StrEnum):
@@ -35,6 +37,8 @@ _SEVERITY_RANK = {
     Severity.LOW: 1,
     Severity.INFO: 0,
 }
+#: Most severe first.
+SEVERITY_ORDER: tuple[Severity, ...] = tuple(sorted(Severity, key=lambda s: -s.rank))
 
 
 class Status(StrEnum):
@@ -44,6 +48,16 @@ class Status(StrEnum):
     SKIPPED = "skipped"
     WAIVED = "waived"
 
+    @property
+    def rank(self) -> int:
+        """Order of attention, lower first: fail 0, error 1, waived 2, skipped 3, pass 4."""
+        return _STATUS_RANK[self]
+
+
+#: Order in which statuses are shown: what needs action first, what passed last.
+STATUS_ORDER: tuple[Status, ...] = (Status.FAIL, Status.ERROR, Status.WAIVED, Status.SKIPPED, Status.PASS)
+_STATUS_RANK = {status: index for index, status in enumerate(STATUS_ORDER)}
+
 
 class Remediation(Model):
     """A built-in fix action with its arguments, or guidance text, or both."""
@@ -51,6 +65,22 @@ class Remediation(Model):
     action: str | None = None
     args: dict[str, Any] = Field(default_factory=dict)
     guidance: str | None = None
+
+
+class Escalation(Model):
+    """Why a failing finding is more severe than its policy's default: the policy's ``escalate`` rule."""
+
+    #: The policy's own severity (the finding's ``severity`` is the raised one).
+    from_: Severity = Field(alias="from")
+    note: str
+
+
+class WaiverNote(Model):
+    """The accepted risk that turned a ``fail`` into ``waived`` (from the waiver file)."""
+
+    reason: str
+    expires: date
+    approved_by: str | None = None
 
 
 def fingerprint(policy_id: str, resource_id: str) -> str:
@@ -71,9 +101,13 @@ class Finding(Model):
     subscription_name: str | None = None
     location: str | None = None
     message: str
+    #: The values the policy read (its own ``evidence`` expressions, in policy order). Policy-defined:
+    #: nothing of ours is ever written into it.
     evidence: dict[str, Any] = Field(default_factory=dict)
     fingerprint: str
     remediation: Remediation | None = None
+    escalation: Escalation | None = None
+    waiver: WaiverNote | None = None
 
 
 class PolicyRef(Model):

@@ -11,6 +11,7 @@ from auditor.gates.waivers import Waiver, apply_waivers
 from auditor.inventory import Estate
 from auditor.policies.evaluator import Evaluator
 from auditor.policies.loader import ConfiguredPolicy
+from auditor.timeutil import as_utc
 
 
 def evaluation_time(estate: Estate) -> datetime:
@@ -19,8 +20,7 @@ def evaluation_time(estate: Estate) -> datetime:
     A live scan collects just before evaluating, so this is "now"; a saved snapshot is judged as it was
     when collected, so re-evaluating it later gives the same findings.
     """
-    collected = estate.collected_at
-    return collected if collected.tzinfo else collected.replace(tzinfo=UTC)
+    return as_utc(estate.collected_at)
 
 
 def run_scan(

@@ -30,9 +30,9 @@ def _rss_mb() -> float:
 
 
 def measure(mode: str, clusters: int) -> dict[str, Any]:
+    from auditor.policies.documents import Gap, iter_documents
     from auditor.policies.evaluator import Evaluator, evaluate_policy
     from auditor.policies.loader import Selection, configure, load_policy_dirs
-    from auditor.policies.views import Gap, iter_views
     from auditor.reporters.interface import OutputFormat
     from auditor.reporters.registry import renderer_for
     from auditor.scan import evaluation_time, run_scan
@@ -45,7 +45,7 @@ def measure(mode: str, clusters: int) -> dict[str, Any]:
     if mode == "naive":
         evaluator = Evaluator(policies, evaluation_time(estate))
         count = 0
-        for view in iter_views(estate):
+        for view in iter_documents(estate):
             if isinstance(view, Gap):
                 continue
             for policy in evaluator.by_kind.get(view.kind, []):

@@ -192,3 +192,44 @@ def test_convert_refuses_an_estate_snapshot(tmp_path: Path, write_estate: Callab
         "convert", str(write_estate()), "--format", "html", "--output-dir", str(tmp_path / "o")
     )
     assert code == 2 and "expected a file of kind 'ScanResult', found kind 'Estate'" in err
+
+
+LIVE_ONLY = [
+    ("--subscription", "s1"),
+    ("--management-group", "mg"),
+    ("--exclude-subscription", "s2"),
+    ("--tenant", "t"),
+    ("--cloud", "AzureChinaCloud"),
+    ("--arm-endpoint", "https://arm.example"),
+    ("--arm-audience", "https://arm.example"),
+    ("--deep",),
+    ("--workers", "4"),
+    ("--verbose",),
+    ("-v",),
+]
+
+
+@pytest.mark.parametrize("flag", LIVE_ONLY, ids=[flag[0] for flag in LIVE_ONLY])
+@pytest.mark.parametrize("source", ["--demo", "--inventory"])
+def test_live_only_flags_are_refused_with_a_snapshot_or_the_demo(
+    tmp_path: Path, write_estate: Callable[..., Path], source: str, flag: tuple[str, ...]
+) -> None:
+    chosen = ["--demo"] if source == "--demo" else ["--inventory", str(write_estate())]
+    code, out, err = run("scan", *chosen, *flag, "--output-dir", str(tmp_path / "r"))
+    shown = "--verbose" if flag[0] == "-v" else flag[0]
+    assert (code, out) == (2, "")
+    assert err == f"aks-auditor: error: {shown} is for live scans only; it does nothing with {source}\n"
+    assert not (tmp_path / "r").exists()
+
+
+def test_the_arm_endpoint_from_the_environment_is_not_refused_with_the_demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AZURE_RESOURCE_MANAGER_ENDPOINT", "https://arm.example")
+    code, _, err = run("scan", "--demo", "--format", "json", "--output-dir", str(tmp_path / "r"))
+    assert (code, err) == (1, "")
+
+
+def test_options_shared_by_every_source_are_accepted_with_the_demo(tmp_path: Path) -> None:
+    code, _, err = run("scan", "--demo", "--allow-partial", "-q", "--output-dir", str(tmp_path / "r"))
+    assert (code, err) == (1, "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -43,3 +44,29 @@ def test_mypy_strict() -> None:
 def test_import_layer_contracts() -> None:
     result = run(tool("lint-imports"))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_only_the_cli_wires_the_credential() -> None:
+    """azure.identity (DefaultAzureCredential and friends) is imported by auditor/cli/ alone: every other
+    layer receives a constructed credential (import-linter cannot forbid a subpackage of azure)."""
+    offenders = []
+    users = []
+    for path in sorted((REPO / "auditor").rglob("*.py")):
+        modules = _imported_modules(path)
+        if any(module == "azure.identity" or module.startswith("azure.identity.") for module in modules):
+            relative = path.relative_to(REPO).as_posix()
+            (users if relative.startswith("auditor/cli/") else offenders).append(relative)
+    assert offenders == []
+    assert users == ["auditor/cli/live.py"]  # the check looks where the credential really is built

@@ -7,6 +7,12 @@ from typing import NamedTuple, Protocol
 from auditor.inventory import CoverageGap, Hub
 
 
+class PayloadError(Exception):
+    """An API payload (ARM JSON, a Resource Graph page, a Kubernetes object) we cannot read; the message
+    names the resource and the field. Deliberately not a ValueError: a bug of ours raising ValueError
+    must surface as a bug, never be mistaken for a bad payload and turned into a coverage gap."""
+
+
 class HubCollection(NamedTuple):
     """One hub as read: the Hub (``error`` set when it could not be read), its coverage gaps, the counts
     read per kind (summed into ``Coverage.read``) and notes worth showing but not gaps (e.g. an optional

@@ -10,13 +10,16 @@ from auditor.inventory import Coverage, Estate
 
 
 def with_hubs(estate: Estate, collections: Sequence[HubCollection]) -> Estate:
-    """The estate with these hubs added (a hub of the same name is replaced).
+    """The estate with these hubs added (a hub of the same name, already there or earlier in
+    ``collections``, is replaced).
 
     Hubs read from a kubeconfig do not know their fleet, so nothing is guessed: member clusters map to
-    AKS clusters through their fleet.azure.com/* labels (see hub_normalize.aks_cluster_id).
+    AKS clusters through their fleet.azure.com/* labels (see hub.normalize.aks_cluster_id).
     """
     if not collections:
         return estate
+    # A hub named twice (a kubeconfig context and a discovered fleet hub) is kept once: the last one.
+    collections = list({collection.hub.name: collection for collection in collections}.values())
     names = {collection.hub.name for collection in collections}
     hubs = (*(hub for hub in estate.hubs if hub.name not in names), *(c.hub for c in collections))
     read = Counter(estate.coverage.read)

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
 from auditor.errors import InputError
-from auditor.findings import Finding, Status
+from auditor.findings import Finding, Status, WaiverNote
 from auditor.inventory.base import normalize_id
 from auditor.inventory.snapshot import describe_validation_error
 
@@ -81,7 +81,7 @@ def load_waivers(path: Path) -> tuple[Waiver, ...]:
 def apply_waivers(
     findings: Iterable[Finding], waivers: tuple[Waiver, ...], now: datetime
 ) -> tuple[Finding, ...]:
-    """Failing findings matched by an active waiver become ``waived``, with the waiver in the evidence."""
+    """Failing findings matched by an active waiver become ``waived``, carrying the waiver's note."""
     active = [waiver for waiver in waivers if waiver.active_on(now.date())]
     if not active:
         return tuple(findings)
@@ -91,14 +91,6 @@ def apply_waivers(
         if waiver is None:
             result.append(finding)
             continue
-        note = {
-            "reason": waiver.reason,
-            "expires": waiver.expires.isoformat(),
-            "approvedBy": waiver.approved_by,
-        }
-        result.append(
-            finding.model_copy(
-                update={"status": Status.WAIVED, "evidence": finding.evidence | {"waiver": note}}
-            )
-        )
+        note = WaiverNote(reason=waiver.reason, expires=waiver.expires, approved_by=waiver.approved_by)
+        result.append(finding.model_copy(update={"status": Status.WAIVED, "waiver": note}))
     return tuple(result)

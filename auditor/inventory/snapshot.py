@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -37,8 +38,15 @@ def describe_validation_error(error: ValidationError) -> str:
     return f"{where}: {first['msg']} (got {shown}){extra}"
 
 
-def load_document(path: Path, model: type[M], kind: str, supported_version: str) -> M:
-    """Load a JSON file that must carry ``kind`` and a ``schemaVersion`` whose major we understand."""
+#: Rewrites a document of an older major schema version into the current shape (before validation).
+Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def load_document(
+    path: Path, model: type[M], kind: str, supported_version: str, upgrade: Upgrade | None = None
+) -> M:
+    """Load a JSON file that must carry ``kind`` and a ``schemaVersion`` whose major we understand; one of
+    an older major is read through ``upgrade`` (refused when there is none)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -70,6 +78,12 @@ def load_document(path: Path, model: type[M], kind: str, supported_version: str)
         raise InputError(
             f"{path}: schemaVersion {version!r} is not a valid version (expected e.g. {supported_version!r})"
         )
+    if _major(version) < _major(supported_version):
+        if upgrade is None:
+            raise InputError(
+                f"{path}: schemaVersion {version} is older than this aks-auditor reads ({supported_version})"
+            )
+        raw = upgrade(raw)
     try:
         return model.model_validate(raw)
     except ValidationError as error:

@@ -26,7 +26,7 @@ class _Requirement:
 
 
 @dataclass(frozen=True)
-class _Escalation:
+class CompiledEscalation:
     program: Program
     severity: Severity
     note: str
@@ -43,7 +43,7 @@ class CompiledPolicy:
     requires: tuple[_Requirement, ...]
     check: Program
     evidence: tuple[tuple[str, Program], ...]
-    escalate: tuple[_Escalation, ...]
+    escalate: tuple[CompiledEscalation, ...]
     message: Template
     pass_message: Template | None
     skip_message: Template | None
@@ -108,7 +108,7 @@ def compile_policy(configured: ConfiguredPolicy, env: Environment, kind: Resourc
         check=expr("check", spec.check),
         evidence=tuple((name, expr(f"evidence.{name}", source)) for name, source in spec.evidence.items()),
         escalate=tuple(
-            _Escalation(expr(f"escalate[{i}].when", e.when), e.severity, e.note)
+            CompiledEscalation(expr(f"escalate[{i}].when", e.when), e.severity, e.note)
             for i, e in enumerate(spec.escalate)
         ),
         message=template("message", spec.message),

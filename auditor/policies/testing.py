@@ -16,6 +16,7 @@ from auditor.inventory.snapshot import describe_validation_error
 from auditor.policies.evaluator import Evaluator
 from auditor.policies.loader import ConfiguredPolicy, PolicySource
 from auditor.policies.model import PolicyTest
+from auditor.timeutil import as_utc
 
 #: Scan time for test cases that do not set ``now`` (fixed, so results never depend on the day).
 DEFAULT_TEST_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -57,9 +58,7 @@ def run_case(source: PolicySource, case: PolicyTest) -> CaseResult:
             f"{source.path}: {spec.id}: tests[{case.name}].params: unknown parameter(s) {unknown}"
         )
     params = {name: p.default for name, p in spec.parameters.items()} | case.params
-    now = case.now or DEFAULT_TEST_NOW
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
+    now = as_utc(case.now or DEFAULT_TEST_NOW)
     findings = Evaluator([ConfiguredPolicy(source, params)], now).evaluate(_estate(source, case, now))
     problems = []
     for key, expected in case.expect.items():

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import gc
 import heapq
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import compress
 from operator import attrgetter
 from typing import Any
 from urllib.parse import urlsplit
 
-from auditor.findings import Finding, PolicyRef, ScanResult, Severity, Status
+from auditor.findings import STATUS_ORDER, Finding, PolicyRef, ScanResult, Severity, Status
+from auditor.gcpause import collector_paused
+from auditor.timeutil import as_utc
 
-#: Order in which statuses are shown: what needs action first, what passed last.
-STATUS_ORDER: tuple[Status, ...] = (Status.FAIL, Status.ERROR, Status.WAIVED, Status.SKIPPED, Status.PASS)
-SEVERITY_ORDER: tuple[Severity, ...] = tuple(sorted(Severity, key=lambda s: -s.rank))
-STATUS_RANK: dict[Status, int] = {status: index for index, status in enumerate(STATUS_ORDER)}
-SEVERITY_RANK: dict[Severity, int] = {severity: severity.rank for severity in Severity}
+__all__ = ["STATUS_ORDER", "collector_paused"]  # still imported from here by junit.py
+
 #: Compact JSON for evidence values; built once (``json.dumps`` builds an encoder per call).
 _EVIDENCE_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
 
@@ -31,29 +28,11 @@ _STATUS = attrgetter("status")
 _SEVERITY_STATUS = attrgetter("severity", "status")
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a renderer builds its output, then restore it.
-
-    A renderer allocates hundreds of thousands of short-lived, acyclic objects (freed by reference
-    counting) while a large ScanResult is alive; each automatic full collection then walks every object
-    of that result, which at 200,000 findings costs more than the rendering itself. Cycles created
-    meanwhile are collected once the collector runs again.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def finding_sort_key(finding: Finding) -> SortKey:
     """Failing first, then most severe, then by policy and resource (stable output)."""
     return (
-        STATUS_RANK[finding.status],
-        -SEVERITY_RANK[finding.severity],
+        finding.status.rank,
+        -finding.severity.rank,
         finding.policy_id,
         finding.resource_id.lower(),
     )
@@ -73,7 +52,7 @@ def _policy_then_resource(finding: Finding) -> tuple[str, str]:
 
 def _status_then_severity(cls: tuple[Severity, Status]) -> tuple[int, int]:
     severity, status = cls
-    return (STATUS_RANK[status], -SEVERITY_RANK[severity])
+    return (status.rank, -severity.rank)
 
 
 def most_severe(
@@ -120,19 +99,17 @@ def policy_index(result: ScanResult) -> dict[str, PolicyRef]:
 
 
 def waiver_justification(finding: Finding) -> str:
-    """Why a waived finding was accepted: ``evidence.waiver`` (text or {justification|reason}) or the message.
+    """Why a waived finding was accepted: its waiver's reason (a waived finding without one: the message)."""
+    return finding.waiver.reason if finding.waiver is not None else finding.message
 
-    The Finding model has no waiver field; gates record the waiver in the evidence.
-    """
-    waiver = finding.evidence.get("waiver")
-    if isinstance(waiver, str) and waiver.strip():
-        return waiver
-    if isinstance(waiver, dict):
-        for key in ("justification", "reason"):
-            value = waiver.get(key)
-            if isinstance(value, str) and value.strip():
-                return value
-    return finding.message
+
+def waiver_text(finding: Finding) -> str:
+    """The justification with the waiver's expiry and approver, for people reading a report."""
+    waiver = finding.waiver
+    if waiver is None:
+        return waiver_justification(finding)
+    approved = f", approved by {waiver.approved_by}" if waiver.approved_by else ""
+    return f"{waiver.reason} (until {waiver.expires.isoformat()}{approved})"
 
 
 def evidence_text(value: Any) -> str:
@@ -172,14 +149,22 @@ def status_counts(findings: tuple[Finding, ...]) -> Counter[tuple[str, Status]]:
 
 
 def policies_with_stand_ins(
-    result: ScanResult, counts: Counter[tuple[str, Status]] | None = None
+    result: ScanResult, policy_ids: Iterable[str] | None = None
 ) -> dict[str, PolicyRef]:
-    """``result.policies`` by id, in result order, then a stand-in for each policy only a finding names."""
+    """``result.policies`` by id, in result order, then a stand-in for each policy only a finding names
+    (a hand-edited or merged result). ``policy_ids``: the ids findings name, when the caller has them
+    (default: read from every finding)."""
     policies = policy_index(result)
-    for policy_id, _ in counts if counts is not None else status_counts(result.findings):
-        if policy_id not in policies:
-            first = next(finding for finding in result.findings if finding.policy_id == policy_id)
-            policies[policy_id] = stand_in_policy(first)
+    named = dict.fromkeys(map(_POLICY_ID, result.findings) if policy_ids is None else policy_ids)
+    missing = {policy_id for policy_id in named if policy_id not in policies}
+    if missing:
+        firsts: dict[str, Finding] = {}
+        for finding in result.findings:
+            if finding.policy_id in missing:
+                firsts.setdefault(finding.policy_id, finding)
+        for policy_id in named:
+            if policy_id in missing:
+                policies[policy_id] = stand_in_policy(firsts[policy_id])
     return policies
 
 
@@ -191,7 +176,7 @@ def policy_rows(result: ScanResult, counts: Counter[tuple[str, Status]] | None =
     counts = status_counts(result.findings) if counts is None else counts
     rows = {
         policy_id: PolicyRow(policy, dict.fromkeys(Status, 0))
-        for policy_id, policy in policies_with_stand_ins(result, counts).items()
+        for policy_id, policy in policies_with_stand_ins(result, (pid for pid, _ in counts)).items()
     }
     for (policy_id, status), count in counts.items():
         rows[policy_id].counts[status] = count
@@ -214,8 +199,7 @@ def stand_in_policy(finding: Finding) -> PolicyRef:
 
 def utc_timestamp(moment: datetime) -> str:
     """``2024-06-03 08:00:00 UTC`` (a naive time is taken to be UTC already)."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return as_utc(moment).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def judged_as_of(result: ScanResult) -> str | None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from auditor.findings import ScanResult, Status
+from auditor.findings import SEVERITY_ORDER, STATUS_ORDER, ScanResult, Status
 from auditor.reporters.common import (
-    SEVERITY_ORDER,
-    STATUS_ORDER,
     first_findings,
     incomplete_banner,
     judged_as_of,

@@ -1,23 +1,21 @@
 """Self-contained HTML report for a security team: one file, inline CSS, no network, readable without JS.
 
-The template (``reports/html/report.html.j2``) gets the view objects of :mod:`auditor.reporters.html_layout`:
-findings grouped by resource, the worst first; what needs action in full, skipped checks one line each,
-passing checks as a count, and at estate scale only the most severe findings in full with the rest
-counted per policy (the JSON report has every finding). Jinja2 autoescaping escapes every value; links
-are only emitted for http(s) help URIs.
+The template (``auditor/templates/html/report.html.j2``) gets the view objects of
+:mod:`auditor.reporters.html_layout`: findings grouped by resource, the worst first; what needs action
+in full, skipped checks one line each, passing checks as a count, and at estate scale only the most
+severe findings in full with the rest counted per policy (the JSON report has every finding). Jinja2
+autoescaping escapes every value; links are only emitted for http(s) help URIs.
 """
 
 from __future__ import annotations
 
 from functools import cache
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, StrictUndefined, select_autoescape
 
-from auditor.findings import ScanResult, Status
+from auditor.findings import SEVERITY_ORDER, STATUS_ORDER, ScanResult, Status
+from auditor.gcpause import collector_paused
 from auditor.reporters.common import (
-    SEVERITY_ORDER,
-    STATUS_ORDER,
-    collector_paused,
     incomplete_banner,
     judged_as_of,
     policy_rows,
@@ -33,7 +31,7 @@ from auditor.reporters.html_layout import (
     layout,
 )
 from auditor.reporters.sarif import MAX_RESULTS as SARIF_MAX_RESULTS
-from auditor.resources import reports_dir
+from auditor.resources import template_loader
 
 
 def group_findings(result: ScanResult, *, max_detailed: int = MAX_DETAILED) -> list[GroupView]:
@@ -44,7 +42,7 @@ def group_findings(result: ScanResult, *, max_detailed: int = MAX_DETAILED) -> l
 @cache
 def _environment() -> Environment:
     return Environment(
-        loader=FileSystemLoader(reports_dir() / "html"),
+        loader=template_loader("html"),
         autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True),
         undefined=StrictUndefined,
         trim_blocks=True,

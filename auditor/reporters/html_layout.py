@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 
 from auditor.findings import Finding, PolicyRef, ScanResult, Severity, Status
 from auditor.reporters.common import (
-    SEVERITY_RANK,
     SortKey,
     evidence_text,
     finding_sort_key,
@@ -29,7 +28,7 @@ from auditor.reporters.common import (
     policies_with_stand_ins,
     safe_url,
     status_counts,
-    waiver_justification,
+    waiver_text,
 )
 from auditor.reporters.locations import last_segment, parent_id, parent_label
 
@@ -40,7 +39,6 @@ MAX_RESOURCES = 2_000
 DETAILED = frozenset({Status.FAIL, Status.ERROR, Status.WAIVED})
 #: The columns of the "not shown" table (passes are never shown one by one, so they are not counted).
 STATUSES_OMITTED: tuple[Status, ...] = (Status.FAIL, Status.ERROR, Status.WAIVED, Status.SKIPPED)
-_CAP_STATUS_RANK = {Status.FAIL: 0, Status.ERROR: 1, Status.WAIVED: 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,15 +46,7 @@ class FindingView:
     """One finding as the template shows it; the derived values are computed only when rendered."""
 
     finding: Finding
-    #: The policy's own severity (None for a policy missing from ``result.policies``).
-    default_severity: Severity | None
     help_uri: str | None
-
-    @property
-    def escalated_from(self) -> Severity | None:
-        """The policy's default severity when this finding carries a different (escalated) one."""
-        default = self.default_severity
-        return None if default is None or default is self.finding.severity else default
 
     @property
     def evidence(self) -> list[tuple[str, str]]:
@@ -64,7 +54,7 @@ class FindingView:
 
     @property
     def waiver(self) -> str | None:
-        return waiver_justification(self.finding) if self.finding.status is Status.WAIVED else None
+        return waiver_text(self.finding) if self.finding.status is Status.WAIVED else None
 
 
 @dataclass
@@ -133,7 +123,7 @@ class Layout:
 def _class_rank(cls: tuple[Severity, Status]) -> tuple[bool, int, int]:
     """What is shown in full first: most severe; waived last (an accepted risk); fail before error."""
     severity, status = cls
-    return (status is Status.WAIVED, -SEVERITY_RANK[severity], _CAP_STATUS_RANK[status])
+    return (status is Status.WAIVED, -severity.rank, status.rank)
 
 
 def _resource_key(resource_id: str) -> str:
@@ -176,8 +166,7 @@ def layout(
     """
     findings = result.findings
     totals = status_counts(findings) if counts is None else counts
-    policies = policies_with_stand_ins(result, totals)
-    listed_policies = {policy.id: policy.severity for policy in result.policies}
+    policies = policies_with_stand_ins(result, (policy_id for policy_id, _ in totals))
     help_uris = {policy_id: safe_url(policy.help_uri) for policy_id, policy in policies.items()}
     names = {sub.id.lower(): sub.name for sub in result.scan.scope.subscriptions if sub.name}
     detailed = [finding for finding in findings if finding.status in DETAILED]
@@ -192,7 +181,7 @@ def layout(
 
     def view(finding: Finding) -> FindingView:
         policy_id = finding.policy_id
-        return FindingView(finding, listed_policies.get(policy_id), help_uris[policy_id])
+        return FindingView(finding, help_uris[policy_id])
 
     resources: dict[str, ResourceView] = {}
     listed_counts: Counter[tuple[str, Status]] = Counter()
@@ -265,7 +254,7 @@ def _omitted(
         (OmittedRow(policies[policy_id], counts) for policy_id, counts in rows.items()),
         key=lambda row: (
             -row.counts[Status.FAIL],
-            -SEVERITY_RANK[row.policy.severity],
+            -row.policy.severity.rank,
             -row.counts[Status.ERROR],
             row.policy.id,
         ),

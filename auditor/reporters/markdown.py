@@ -11,13 +11,11 @@ import re
 from functools import cache
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, StrictUndefined
 
-from auditor.findings import ScanResult, Status
+from auditor.findings import SEVERITY_ORDER, STATUS_ORDER, ScanResult, Status
 from auditor.reporters.common import (
     ACTIONABLE,
-    SEVERITY_ORDER,
-    STATUS_ORDER,
     first_findings,
     incomplete_banner,
     judged_as_of,
@@ -25,7 +23,7 @@ from auditor.reporters.common import (
     truncate,
     utc_timestamp,
 )
-from auditor.resources import reports_dir
+from auditor.resources import template_loader
 
 MAX_ROWS = 500
 _CELL_LIMIT = 300
@@ -42,7 +40,7 @@ def md_cell(value: Any, limit: int = _CELL_LIMIT) -> str:
 @cache
 def _environment() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(reports_dir() / "markdown"),
+        loader=template_loader("markdown"),
         autoescape=False,  # noqa: S701 - Markdown, not HTML: cells are escaped by the md_cell filter
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -25,7 +25,7 @@ because upload-sarif cannot hash a file that does not exist.
 
 Escalation: a ``fail`` whose severity is above its policy's default carries
 ``properties.escalation`` = ``{"from": <policy severity>, "to": <finding severity>, "note": <why>}`` (the
-note is the policy's escalation note from ``evidence.escalation``, omitted when there is none).
+finding's own ``escalation``: the policy's escalate rule that applied).
 
 Limits: GitHub rejects more than 25,000 results per run; beyond that the most severe are kept and
 ``run.properties.truncated`` says how many were dropped.
@@ -39,23 +39,21 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic_core import PydanticSerializationError, to_json
 
 from auditor.findings import Finding, PolicyRef, ScanResult, Severity, Status
+from auditor.gcpause import collector_paused
 from auditor.reporters.common import (
-    SEVERITY_RANK,
-    collector_paused,
     most_severe,
-    policy_index,
+    policies_with_stand_ins,
     safe_url,
-    stand_in_policy,
     truncate,
     waiver_justification,
 )
 from auditor.reporters.locations import artifact_path
+from auditor.timeutil import rfc3339
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/aks-auditor/"
@@ -104,12 +102,8 @@ def render_sarif(result: ScanResult, *, max_results: int = MAX_RESULTS) -> str:
 
 def sarif_log(result: ScanResult, *, max_results: int = MAX_RESULTS) -> dict[str, Any]:
     """The SARIF log as a JSON-able dict (what :func:`render_sarif` serializes)."""
-    listed = policy_index(result)
-    policies = dict(listed)
     reported = [finding for finding in result.findings if finding.status in _REPORTED]
-    for finding in reported:
-        if finding.policy_id not in policies:
-            policies[finding.policy_id] = stand_in_policy(finding)
+    policies = policies_with_stand_ins(result, (finding.policy_id for finding in reported))
     rule_ids = list(policies)
     rule_index = {rule_id: index for index, rule_id in enumerate(rule_ids)}
     kept = sorted(most_severe(reported, max_results, _class_rank), key=_severity_first)
@@ -119,10 +113,7 @@ def sarif_log(result: ScanResult, *, max_results: int = MAX_RESULTS) -> dict[str
         "automationDetails": {"id": f"aks-auditor/{_NOT_CATEGORY_SAFE.sub('-', result.scan.source)}/"},
         "invocations": [_invocation(result)],
         "columnKind": "unicodeCodePoints",
-        "results": [
-            _result(finding, rule_index[finding.policy_id], listed.get(finding.policy_id), suppressible)
-            for finding in kept
-        ],
+        "results": [_result(finding, rule_index[finding.policy_id], suppressible) for finding in kept],
     }
     if len(reported) > len(kept):
         run["properties"] = {
@@ -136,18 +127,15 @@ def sarif_log(result: ScanResult, *, max_results: int = MAX_RESULTS) -> dict[str
     return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-_STATUS_RANK = {Status.FAIL: 0, Status.ERROR: 1, Status.WAIVED: 2}
-
-
 def _class_rank(cls: tuple[Severity, Status]) -> tuple[int, int]:
     severity, status = cls
-    return (-SEVERITY_RANK[severity], _STATUS_RANK[status])
+    return (-severity.rank, status.rank)
 
 
 def _severity_first(finding: Finding) -> tuple[int, int, str, str]:
     return (
-        -SEVERITY_RANK[finding.severity],
-        _STATUS_RANK[finding.status],
+        -finding.severity.rank,
+        finding.status.rank,
         finding.policy_id,
         finding.resource_id.lower(),
     )
@@ -230,10 +218,8 @@ def _message(finding: Finding) -> str:
     return f"Not evaluated: {message}"
 
 
-def _result(
-    finding: Finding, rule_index: int, policy: PolicyRef | None, suppressible: bool
-) -> dict[str, Any]:
-    """One result; ``policy`` is None for a policy missing from ``result.policies`` (no escalation then)."""
+def _result(finding: Finding, rule_index: int, suppressible: bool) -> dict[str, Any]:
+    """One SARIF result of a fail / error / waived finding."""
     level = "warning" if finding.status is Status.ERROR else LEVELS[finding.severity]
     properties: dict[str, Any] = {
         "status": finding.status.value,
@@ -246,7 +232,7 @@ def _result(
         "location": finding.location,
         "evidence": finding.evidence,
     }
-    if escalation := _escalation(finding, policy):
+    if escalation := _escalation(finding):
         properties["escalation"] = escalation
     sarif: dict[str, Any] = {
         "ruleId": finding.policy_id,
@@ -261,23 +247,29 @@ def _result(
         "properties": properties,
     }
     if suppressible:
-        sarif["suppressions"] = (
-            [{"kind": "external", "status": "accepted", "justification": waiver_justification(finding)}]
-            if finding.status is Status.WAIVED
-            else []
-        )
+        sarif["suppressions"] = [_suppression(finding)] if finding.status is Status.WAIVED else []
     return sarif
 
 
-def _escalation(finding: Finding, policy: PolicyRef | None) -> dict[str, str] | None:
+def _suppression(finding: Finding) -> dict[str, Any]:
+    """The accepted, external suppression of a waived finding (expiry and approver as properties)."""
+    suppression: dict[str, Any] = {
+        "kind": "external",
+        "status": "accepted",
+        "justification": waiver_justification(finding),
+    }
+    if finding.waiver is not None:
+        details = {"expires": finding.waiver.expires.isoformat(), "approvedBy": finding.waiver.approved_by}
+        suppression["properties"] = {key: value for key, value in details.items() if value}
+    return suppression
+
+
+def _escalation(finding: Finding) -> dict[str, str] | None:
     """How and why a finding's severity was raised above its policy's default, or None."""
-    if policy is None or SEVERITY_RANK[finding.severity] <= SEVERITY_RANK[policy.severity]:
+    escalation = finding.escalation
+    if escalation is None:
         return None
-    escalation = {"from": policy.severity.value, "to": finding.severity.value}
-    note = finding.evidence.get("escalation")
-    if isinstance(note, str) and note.strip():
-        escalation["note"] = note
-    return escalation
+    return {"from": escalation.from_.value, "to": finding.severity.value, "note": escalation.note}
 
 
 def _location(finding: Finding) -> dict[str, Any]:
@@ -296,8 +288,8 @@ def _invocation(result: ScanResult) -> dict[str, Any]:
     coverage = result.scan.coverage
     return {
         "executionSuccessful": result.complete,
-        "startTimeUtc": _utc(result.scan.started_at),
-        "endTimeUtc": _utc(result.scan.finished_at),
+        "startTimeUtc": rfc3339(result.scan.started_at),
+        "endTimeUtc": rfc3339(result.scan.finished_at),
         "toolExecutionNotifications": [
             {
                 "level": "error",
@@ -311,9 +303,3 @@ def _invocation(result: ScanResult) -> dict[str, Any]:
             "coverage": coverage.model_dump(mode="json", by_alias=True),
         },
     }
-
-
-def _utc(moment: datetime) -> str:
-    """ISO 8601 in UTC with a ``Z`` (a naive time is taken to be UTC already)."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import trustme
 
-from auditor.collectors.hub import HubOptions
-from auditor.collectors.hub_kubeconfig import hub_from_config_dict
+from auditor.collectors.hub.kubeconfig import hub_from_config_dict
+from auditor.collectors.hub.read import HubReadOptions
 from auditor.collectors.interface import HubCollection
 from auditor.findings import Finding
 from auditor.inventory import Coverage, Estate
@@ -22,7 +22,7 @@ from tests.fakes.kube_api import FakeKubeApi
 #: The reference "now" of the assembled Fleet examples (their heartbeats are relative to it).
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 #: Short timeouts and no transport retries: fault tests end in well under a second.
-FAST = HubOptions(timeout=(2.0, 5.0), retries=0)
+FAST = HubReadOptions(timeout=(2.0, 5.0), retries=0)
 _PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
 
@@ -45,7 +45,7 @@ def evaluator() -> Evaluator:
     return Evaluator(policies, NOW)
 
 
-def collect(hub: FakeKubeApi, *, options: HubOptions = FAST, **kwargs: Any) -> HubCollection:
+def collect(hub: FakeKubeApi, *, options: HubReadOptions = FAST, **kwargs: Any) -> HubCollection:
     """Read the fake hub through the real kubernetes client, from an in-memory kubeconfig."""
     return hub_from_config_dict(hub.kubeconfig_dict(), options=options, **kwargs).collect()
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from auditor.collectors.hub import CLUSTER_GROUP, PLACEMENT_GROUP
+from auditor.collectors.hub.read import CLUSTER_GROUP, PLACEMENT_GROUP
 from auditor.findings import Status
 from auditor.inventory import CoverageGap
 from auditor.policies.evaluator import Evaluator

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.collectors.hub_kubeconfig import hub_from_config_dict, hubs_from_kubeconfig
+from auditor.collectors.hub.kubeconfig import hub_from_config_dict, hubs_from_kubeconfig
 from auditor.collectors.interface import HubCollection
 from auditor.inventory import Coverage, Estate
 from auditor.inventory.snapshot import dump_model

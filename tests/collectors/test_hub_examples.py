@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from auditor.collectors import hub_normalize
+from auditor.collectors.hub import normalize as hub_normalize
 from auditor.findings import Status
 from auditor.policies.evaluator import Evaluator
 from tests.fakes.kube_api import FakeKubeApi

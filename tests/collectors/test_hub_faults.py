@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import trustme
 
-from auditor.collectors.hub import CLUSTER_GROUP, PLACEMENT_GROUP, HubOptions
-from auditor.collectors.hub_kubeconfig import hub_from_config_dict, hubs_from_kubeconfig
+from auditor.collectors.hub.kubeconfig import hub_from_config_dict, hubs_from_kubeconfig
+from auditor.collectors.hub.read import CLUSTER_GROUP, PLACEMENT_GROUP, HubReadOptions
 from auditor.collectors.interface import HubCollection
 from auditor.errors import EXIT_USAGE, ConfigError
 from auditor.findings import Status
@@ -98,7 +98,7 @@ def test_404_on_a_group_version_after_members_were_read(fake_hub: FakeKubeApi, e
 def test_timeout(fake_hub: FakeKubeApi, evaluator: Evaluator) -> None:
     fake_hub.fail(f"/apis/{PLACEMENT_GROUP}/v1/clusterresourceplacements", delay=3.0)
     started = time.monotonic()
-    collection = collect(fake_hub, options=HubOptions(timeout=(1.0, 0.5), retries=0))
+    collection = collect(fake_hub, options=HubReadOptions(timeout=(1.0, 0.5), retries=0))
     assert time.monotonic() - started < 2.9  # well before the 3 s the server would take
     error = assert_hub_error(
         collection, evaluator, "listing clusterresourceplacements.placement.kubernetes-fleet.io"

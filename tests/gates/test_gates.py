@@ -84,7 +84,9 @@ def test_active_waiver_turns_the_failure_into_waived_and_clears_the_gate(tmp_pat
     result = scan([stale()], WAIVER, tmp_path)
     by_policy = {f.policy_id: f for f in result.findings if f.resource_id == cluster_id("stale")}
     assert by_policy["AKS-001"].status is Status.WAIVED
-    assert by_policy["AKS-001"].evidence["waiver"]["reason"] == "migration to 1.33 booked for June"
+    waiver = by_policy["AKS-001"].waiver
+    assert waiver is not None and waiver.reason == "migration to 1.33 booked for June"
+    assert "waiver" not in by_policy["AKS-001"].evidence  # the policy's evidence stays the policy's
     assert result.summary.by_status[Status.WAIVED] == 1
     # AKS-002 (the pool) is not waived, so the gate still fails on it
     assert exit_code(result, Severity.HIGH) == EXIT_FINDINGS

@@ -8,11 +8,11 @@ from datetime import UTC
 import pytest
 
 from auditor.inventory import Estate
+from auditor.policies.documents import Gap, iter_documents
 from auditor.policies.evaluator import Evaluator, evaluate_policy
 from auditor.policies.loader import ConfiguredPolicy, PolicySource, load_policy_dirs
 from auditor.policies.model import PolicyTest
 from auditor.policies.testing import DEFAULT_TEST_NOW
-from auditor.policies.views import Gap, iter_views
 from auditor.resources import builtin_policies_dir
 
 SOURCES = load_policy_dirs(builtin_policies_dir(), [])
@@ -26,7 +26,7 @@ def test_combined_and_stepwise_agree(source: PolicySource, case: PolicyTest) -> 
     evaluator = Evaluator([ConfiguredPolicy(source, params)], now)
     estate = Estate.model_validate({"collectedAt": now.isoformat(), "source": "t", **case.estate})
     compared = 0
-    for view in iter_views(estate):
+    for view in iter_documents(estate):
         if isinstance(view, Gap):
             continue
         for policy in evaluator.by_kind.get(view.kind, []):

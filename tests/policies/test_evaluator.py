@@ -99,7 +99,8 @@ def test_escalation_raises_severity_of_out_of_support_images() -> None:
     findings = evaluate({"clusters": [cluster], "catalogs": [compliant_catalog()]})
     image = by(findings, "AKS-008", "good/system")
     assert image.status is Status.FAIL and image.severity is Severity.HIGH
-    assert "90-day" in image.evidence["escalation"]
+    assert image.escalation is not None and "90-day" in image.escalation.note
+    assert image.escalation.from_.value == "medium" and "escalation" not in image.evidence
 
 
 def test_evidence_is_json_and_fingerprints_ignore_id_case() -> None:
@@ -124,3 +125,21 @@ def test_a_check_that_is_not_boolean_is_an_error(tmp_path: Path) -> None:
     assert [(f.status, f.message) for f in findings] == [
         (Status.ERROR, "T: check could not be evaluated: expected true or false, got string 'good'")
     ]
+
+
+def test_a_policys_own_evidence_named_escalation_or_waiver_never_collides_with_our_notes(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "X-001.yaml").write_text(
+        "id: X-001\nname: x\ntitle: T\nseverity: low\nresource: cluster\ndescription: d\nrationale: r\n"
+        "check: resource.name == 'nope'\n"
+        "evidence: {escalation: \"'policy value'\", waiver: '1 + 1'}\n"
+        "escalate: [{when: 'true', severity: high, note: our note}]\n"
+        "message: m\n",
+        encoding="utf-8",
+    )
+    finding = by(evaluate({"clusters": [compliant_cluster()]}, [tmp_path], builtin=False), "X-001", "good")
+    assert finding.status is Status.FAIL and finding.severity is Severity.HIGH
+    assert finding.evidence == {"escalation": "policy value", "waiver": 2}
+    assert finding.escalation is not None
+    assert (finding.escalation.from_, finding.escalation.note) == (Severity.LOW, "our note")

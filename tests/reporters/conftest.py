@@ -6,12 +6,13 @@ incomplete coverage and an estate collected a day before the scan. ``make_result
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
 from auditor.findings import (
+    Escalation,
     Finding,
     PolicyRef,
     Remediation,
@@ -21,6 +22,7 @@ from auditor.findings import (
     Status,
     Summary,
     ToolInfo,
+    WaiverNote,
     fingerprint,
 )
 from auditor.inventory.estate import Coverage, CoverageGap, Scope, SubscriptionRef
@@ -133,8 +135,12 @@ def finding(
     severity: Severity | None = None,
     evidence: dict[str, Any] | None = None,
     remediation: Remediation | None = None,
+    escalation: str | None = None,
+    waiver: WaiverNote | None = None,
 ) -> Finding:
+    """A finding; ``severity`` above the policy's makes it escalated (with ``escalation`` as the note)."""
     policy = _BY_ID[policy_id]
+    escalated = severity is not None and severity.rank > policy.severity.rank
     sub = resource_id.split("/")[2] if resource_id.startswith("/subscriptions/") else None
     return Finding(
         policy_id=policy_id,
@@ -151,6 +157,8 @@ def finding(
         evidence=evidence or {},
         fingerprint=fingerprint(policy_id, resource_id),
         remediation=remediation,
+        escalation=Escalation(from_=policy.severity, note=escalation or "escalated") if escalated else None,
+        waiver=waiver,
     )
 
 
@@ -186,6 +194,7 @@ def build_findings(hostile: bool = False) -> list[Finding]:
             "nodePool",
             "Node image AKSUbuntu-2204gen2-202401.09.0 is 120 days behind the latest.",
             severity=Severity.CRITICAL,
+            escalation="the image is more than 90 days old",
             evidence={"daysBehind": 120, "latest": "AKSUbuntu-2204gen2-202405.20.0"},
             remediation=Remediation(guidance="Run a node image upgrade on the pool."),
         ),
@@ -199,10 +208,8 @@ def build_findings(hostile: bool = False) -> list[Finding]:
             "np1",
             "nodePool",
             "Node image is 40 days behind the latest.",
-            evidence={
-                "daysBehind": 40,
-                "waiver": {"justification": "Dev pool, rebuilt weekly", "expires": "2025-12-31"},
-            },
+            evidence={"daysBehind": 40},
+            waiver=WaiverNote(reason="Dev pool, rebuilt weekly", expires=date(2025, 12, 31)),
         ),
         finding(
             "AKS-003",

@@ -12,7 +12,7 @@ from urllib.parse import quote, unquote, urlsplit
 import pytest
 from jsonschema import Draft4Validator
 
-from auditor.findings import ScanResult, Severity, Status
+from auditor.findings import Escalation, ScanResult, Severity, Status
 from auditor.reporters.locations import artifact_path
 from auditor.reporters.sarif import INDENT_MAX_RESULTS, SECURITY_SEVERITY, render_sarif
 
@@ -257,7 +257,12 @@ def test_suppressions_all_or_none(result: ScanResult, make_result: MakeResult) -
     waived = [item for item in results if item["properties"]["status"] == "waived"]
     assert len(waived) == 1
     assert waived[0]["suppressions"] == [
-        {"kind": "external", "status": "accepted", "justification": "Dev pool, rebuilt weekly"}
+        {
+            "kind": "external",
+            "status": "accepted",
+            "justification": "Dev pool, rebuilt weekly",
+            "properties": {"expires": "2025-12-31"},
+        }
     ]
     assert all(item["suppressions"] == [] for item in results if item["properties"]["status"] != "waived")
     unwaived = make_result(findings=[f for f in result.findings if f.status is not Status.WAIVED])
@@ -321,29 +326,35 @@ def test_escalated_results_say_how_and_why(validator: Draft4Validator, result: S
         update={
             "resource_id": result.findings[1].resource_id + "-2",
             "severity": Severity.CRITICAL,
-            "evidence": {"version": "1.26.0", "escalation": "the minor is two releases out of support"},
+            "escalation": Escalation(from_=Severity.HIGH, note="the minor is two releases out of support"),
+            # a policy's own evidence key named like our note is the policy's, and stays where it is
+            "evidence": {"version": "1.26.0", "escalation": "policy-defined"},
         }
     )
     log = sarif(result.model_copy(update={"findings": (*result.findings, noted)}))
     assert_valid(validator, log)
     run = log["runs"][0]
     pool = by_uri(run, "AKS-002", "/agentpools/system")
-    assert pool["properties"]["escalation"] == {"from": "medium", "to": "critical"}
+    assert pool["properties"]["escalation"] == {
+        "from": "medium",
+        "to": "critical",
+        "note": "the image is more than 90 days old",
+    }
     explained = by_uri(run, "AKS-001", "/managedclusters/aks-dev-2")
     assert explained["properties"]["escalation"] == {
         "from": "high",
         "to": "critical",
         "note": "the minor is two releases out of support",
     }
-    assert explained["properties"]["evidence"]["escalation"] == "the minor is two releases out of support"
+    assert explained["properties"]["evidence"]["escalation"] == "policy-defined"
     others = [item for item in run["results"] if item not in (pool, explained)]
     assert others and all("escalation" not in item["properties"] for item in others)
 
 
-def test_a_policy_missing_from_the_result_has_no_escalation(result: ScanResult) -> None:
+def test_a_findings_escalation_is_reported_even_when_its_policy_is_missing(result: ScanResult) -> None:
     orphan = result.findings[2].model_copy(update={"policy_id": "CUSTOM-002"})
     run = run_of(result.model_copy(update={"findings": (orphan,)}))
-    assert "escalation" not in run["results"][0]["properties"]
+    assert run["results"][0]["properties"]["escalation"]["from"] == "medium"
 
 
 def test_output_is_ascii_and_evidence_of_any_type_serializes(result: ScanResult) -> None:

@@ -10,12 +10,14 @@ from typing import Any
 
 from auditor.collectors.azure import normalize
 from auditor.collectors.azure.clients import AzureClients
+from auditor.collectors.azure.payload import json_body
 from auditor.inventory import Cluster, ClusterUpgradeProfile, MaintenanceConfiguration, VersionCatalog
 from auditor.inventory.base import arm_segment
 
 
 def _json(pipeline_response: Any, _deserialized: Any, _headers: Any) -> Any:
-    return pipeline_response.http_response.json()
+    response = pipeline_response.http_response
+    return json_body(response, response.request.url.split("?", 1)[0])
 
 
 def _page_items(models: list[Any]) -> list[Any]:

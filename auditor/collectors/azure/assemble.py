@@ -13,7 +13,7 @@ from typing import Any
 
 from auditor.collectors.azure import normalize, normalize_fleet
 from auditor.collectors.azure.graph import AUTO_UPGRADE, CLUSTERS, FLEETS, MEMBERS, STRATEGIES, UPDATE_RUNS
-from auditor.collectors.azure.payload import PayloadError
+from auditor.collectors.interface import PayloadError
 from auditor.inventory import Cluster, Fleet
 from auditor.inventory.base import normalize_id
 

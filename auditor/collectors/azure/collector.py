@@ -22,8 +22,8 @@ from auditor.collectors.azure.clients import AzureClients
 from auditor.collectors.azure.dispatch import FairDispatch
 from auditor.collectors.azure.graph import BatchResult, GraphQuery, ResourceGraph, describe
 from auditor.collectors.azure.pacing import DEFAULT_READ_LIMITS, ReadLimits
-from auditor.collectors.azure.payload import PayloadError
 from auditor.collectors.azure.settings import AzureSettings
+from auditor.collectors.interface import PayloadError
 from auditor.errors import CollectionError
 from auditor.inventory import Cluster, Coverage, CoverageGap, Estate, Scope, SubscriptionRef, VersionCatalog
 from auditor.inventory.base import normalize_id
@@ -42,8 +42,9 @@ RESOURCE_QUERIES = (
     queries.STRATEGIES,
     queries.AUTO_UPGRADE,
 )
-#: What a single read may fail with and still leave the rest of the collection meaningful.
-READ_ERRORS = (AzureError, PayloadError, ValueError)
+#: What a single read may fail with and still leave the rest of the collection meaningful (never
+#: ValueError: a bug of ours must not turn into a coverage gap; unreadable JSON is a PayloadError).
+READ_ERRORS = (AzureError, PayloadError)
 
 
 def _first_line(error: BaseException) -> str:

@@ -23,8 +23,8 @@ from auditor import __version__
 from auditor.collectors.azure.clients import CallLogPolicy
 from auditor.collectors.azure.graph import describe
 from auditor.collectors.azure.settings import AzureSettings
-from auditor.collectors.hub import HubFault, HubOptions, failed_collection, one_line
-from auditor.collectors.hub_kubeconfig import context_problem, hub_from_config_dict
+from auditor.collectors.hub.kubeconfig import context_problem, hub_from_config_dict
+from auditor.collectors.hub.read import HubFault, HubReadOptions, failed_collection, one_line
 from auditor.collectors.interface import HubCollection
 from auditor.inventory import Fleet
 
@@ -55,14 +55,14 @@ class FleetHub:
         fleet: Fleet,
         fetch: FetchKubeconfig,
         token: Callable[[], str],
-        options: HubOptions | None = None,
+        options: HubReadOptions | None = None,
         *,
         name: str | None = None,
     ) -> None:
         self._fleet = fleet
         self._fetch = fetch
         self._token = token
-        self._options = options or HubOptions()
+        self._options = options or HubReadOptions()
         self._name = name or fleet.name
 
     def __repr__(self) -> str:
@@ -173,7 +173,7 @@ class FleetCredentials:
 
 
 def fleet_hubs(
-    fleets: Sequence[Fleet], credentials: FleetCredentials, options: HubOptions | None = None
+    fleets: Sequence[Fleet], credentials: FleetCredentials, options: HubReadOptions | None = None
 ) -> tuple[list[FleetHub], list[str]]:
     """One hub source per fleet with a hub profile, and a note for each hubless fleet (it has no hub).
 

@@ -24,7 +24,8 @@ from azure.core.exceptions import (
 )
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
-from auditor.collectors.azure.payload import PayloadError
+from auditor.collectors.azure.payload import json_body
+from auditor.collectors.interface import PayloadError
 
 RESOURCE_COLUMNS = "id, name, type, location, resourceGroup, subscriptionId, tags, sku, kind, properties"
 _MAX_WAIT = 60.0
@@ -186,7 +187,7 @@ class ResourceGraph:
                 middle = len(batch) // 2
                 self._narrow(query, batch[:middle], result, parse)
                 self._narrow(query, batch[middle:], result, parse)
-        except (AzureError, PayloadError, ValueError) as error:
+        except (AzureError, PayloadError) as error:
             result.failed.append((batch, describe(error)))
 
     def _page(self, request: QueryRequest, query: GraphQuery) -> tuple[list[Mapping[str, Any]], str | None]:
@@ -218,7 +219,7 @@ def _raw(pipeline_response: Any, _deserialized: Any, _headers: Any) -> tuple[Any
     # The SDK deserializes the rows first (CPU we cannot avoid without bypassing the operation); we read
     # the wire JSON so unknown enum values survive and one normalizer serves every source.
     response = pipeline_response.http_response
-    return response.json(), response.headers
+    return json_body(response, "resourcegraph"), response.headers
 
 
 def _data(body: Any, query: GraphQuery) -> tuple[list[Mapping[str, Any]], str | None]:

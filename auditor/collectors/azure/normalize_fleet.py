@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from auditor.collectors.azure.payload import PayloadError, Reader, resource_id
+from auditor.collectors.azure.payload import Reader, resource_id
+from auditor.collectors.interface import PayloadError
 from auditor.inventory import (
     Fleet,
     FleetAutoUpgradeProfile,

@@ -11,13 +11,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from auditor.collectors.interface import PayloadError
 from auditor.inventory.snapshot import describe_validation_error
 
 M = TypeVar("M", bound=BaseModel)
-
-
-class PayloadError(ValueError):
-    """An ARM payload we cannot read; the message names the resource id and the field."""
 
 
 class Reader:
@@ -92,3 +89,11 @@ def resource_id(resource: Any, kind: str) -> str:
     if not isinstance(value, str) or not value:
         raise PayloadError(f"{kind} {resource.get('name')!r}: id: expected a non-empty string")
     return value
+
+
+def json_body(response: Any, where: str) -> Any:
+    """The JSON body of an SDK ``HttpResponse``; a body that is not JSON is a :class:`PayloadError`."""
+    try:
+        return response.json()
+    except ValueError as error:  # json.JSONDecodeError, or a body that is not UTF-8
+        raise PayloadError(f"{where}: the response body is not JSON ({error})") from None

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from auditor.collectors.azure import normalize, normalize_fleet
-from auditor.collectors.azure.payload import PayloadError
+from auditor.collectors.interface import PayloadError
 from auditor.inventory import DateSpan, Fleet, TimeInWeek
 from tests.fakes.arm_examples import AKS, AKS_LEGACY, FLEET, body, graph_row
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from auditor.collectors.interface import PayloadError
 from auditor.inventory import MemberCluster, Placement, StagedUpdateRun
 from auditor.inventory.snapshot import describe_validation_error
 
@@ -22,10 +23,6 @@ AKS_CLUSTER_LABELS = (
     "fleet.azure.com/resource-group",
     "fleet.azure.com/cluster-name",
 )
-
-
-class PayloadError(ValueError):
-    """A hub object whose shape we cannot read; the message names the object and the field."""
 
 
 def _map(value: Any) -> Mapping[str, Any]:

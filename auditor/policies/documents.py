@@ -54,7 +54,7 @@ KIND_VARIABLES: dict[ResourceKind, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
-class ResourceView:
+class ResourceDocument:
     kind: ResourceKind
     id: str
     name: str
@@ -133,7 +133,7 @@ def _fleet_member_tuples(members: tuple[FleetMember, ...]) -> list[tuple[str, st
     return [(member.name, member.cluster_resource_id, member.group) for member in members]
 
 
-def iter_views(estate: Estate) -> Iterator[ResourceView | Gap]:
+def iter_documents(estate: Estate) -> Iterator[ResourceDocument | Gap]:
     """Every resource of the estate as a policy input, in a stable order; gaps where nothing was read."""
     catalogs = {}
     for cluster in estate.clusters:
@@ -141,7 +141,7 @@ def iter_views(estate: Estate) -> Iterator[ResourceView | Gap]:
         if key not in catalogs:
             catalogs[key] = catalog_document(estate.catalog_for(cluster.location))
         catalog = catalogs[key]
-        yield ResourceView(
+        yield ResourceDocument(
             ResourceKind.CLUSTER,
             cluster.id,
             cluster.name,
@@ -152,7 +152,7 @@ def iter_views(estate: Estate) -> Iterator[ResourceView | Gap]:
         )
         summary = _cluster_summary(cluster)
         for pool in cluster.node_pools:
-            yield ResourceView(
+            yield ResourceDocument(
                 ResourceKind.NODE_POOL,
                 cluster.pool_id(pool),
                 f"{cluster.name}/{pool.name}",
@@ -163,14 +163,14 @@ def iter_views(estate: Estate) -> Iterator[ResourceView | Gap]:
             )
     running = _running_versions(estate) if estate.fleets else {}
     for fleet in estate.fleets:
-        yield from _fleet_views(fleet, running)
+        yield from _fleet_documents(fleet, running)
     for hub in estate.hubs:
-        yield from _hub_views(hub)
+        yield from _hub_documents(hub)
 
 
-def _fleet_views(fleet: Fleet, running: dict[str, str | None]) -> Iterator[ResourceView | Gap]:
-    def view(kind: ResourceKind, rid: str, name: str, document: dict[str, Any]) -> ResourceView:
-        return ResourceView(
+def _fleet_documents(fleet: Fleet, running: dict[str, str | None]) -> Iterator[ResourceDocument | Gap]:
+    def view(kind: ResourceKind, rid: str, name: str, document: dict[str, Any]) -> ResourceDocument:
+        return ResourceDocument(
             kind,
             rid,
             f"{fleet.name}/{name}",
@@ -190,7 +190,7 @@ def _fleet_views(fleet: Fleet, running: dict[str, str | None]) -> Iterator[Resou
             f"{what} of fleet {fleet.name} were not collected",
         )
 
-    yield ResourceView(
+    yield ResourceDocument(
         ResourceKind.FLEET,
         fleet.id,
         fleet.name,
@@ -247,7 +247,7 @@ def _hub_object_id(hub: Hub, item: MemberCluster | Placement) -> str:
     return hub_object_id(hub, plural, item.name, item.namespace)
 
 
-def _hub_views(hub: Hub) -> Iterator[ResourceView | Gap]:
+def _hub_documents(hub: Hub) -> Iterator[ResourceDocument | Gap]:
     hub_ref = {"name": hub.name, "fleetId": hub.fleet_id}
     subscription = arm_segment(hub.fleet_id, "subscriptions") if hub.fleet_id else None
     groups: tuple[tuple[ResourceKind, tuple[MemberCluster, ...] | tuple[Placement, ...] | None], ...] = (
@@ -264,7 +264,7 @@ def _hub_views(hub: Hub) -> Iterator[ResourceView | Gap]:
             )
             continue
         for item in items:
-            yield ResourceView(
+            yield ResourceDocument(
                 kind,
                 _hub_object_id(hub, item),
                 f"{hub.name}/{item.name}",

@@ -23,7 +23,7 @@ import yaml
 from kubernetes.client import ApiClient, Configuration
 from kubernetes.config.config_exception import ConfigException
 
-from auditor.collectors.hub import HubFault, HubOptions, collect_hub, failed_collection, one_line
+from auditor.collectors.hub.read import HubFault, HubReadOptions, collect_hub, failed_collection, one_line
 from auditor.collectors.interface import HubCollection
 from auditor.errors import ConfigError
 
@@ -46,7 +46,7 @@ class KubeconfigHub:
     base_dir: Path | None = None
     fleet_id: str | None = None
     member_ids: Mapping[str, str] | None = field(default=None, repr=False)
-    options: HubOptions = field(default_factory=HubOptions)
+    options: HubReadOptions = field(default_factory=HubReadOptions)
 
     def collect(self) -> HubCollection:
         problem = context_problem(self.config, self.context)
@@ -71,7 +71,7 @@ class KubeconfigHub:
 
 
 def hubs_from_kubeconfig(
-    path: Path, contexts: Sequence[str] = (), *, options: HubOptions | None = None
+    path: Path, contexts: Sequence[str] = (), *, options: HubReadOptions | None = None
 ) -> list[KubeconfigHub]:
     """One source per context (default: the current context). A missing file or unknown context is a
     ConfigError naming it; nothing is contacted until ``collect()``."""
@@ -90,7 +90,7 @@ def hubs_from_kubeconfig(
     base_dir = path.resolve().parent
     return [
         KubeconfigHub(
-            name=name, context=name, config=config, base_dir=base_dir, options=options or HubOptions()
+            name=name, context=name, config=config, base_dir=base_dir, options=options or HubReadOptions()
         )
         for name in names
     ]
@@ -103,7 +103,7 @@ def hub_from_config_dict(
     name: str | None = None,
     fleet_id: str | None = None,
     member_ids: Mapping[str, str] | None = None,
-    options: HubOptions | None = None,
+    options: HubReadOptions | None = None,
 ) -> KubeconfigHub:
     """A source for an in-memory kubeconfig (never written anywhere). Problems with it are reported by
     ``collect()`` as the hub's error, since such a kubeconfig comes from Azure, not from the user."""
@@ -114,7 +114,7 @@ def hub_from_config_dict(
         config=config,
         fleet_id=fleet_id,
         member_ids=member_ids,
-        options=options or HubOptions(),
+        options=options or HubReadOptions(),
     )
 
 

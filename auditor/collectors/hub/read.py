@@ -19,9 +19,8 @@ import urllib3
 from kubernetes.client import ApiClient, ApisApi, CustomObjectsApi
 from kubernetes.client.exceptions import ApiException
 
-from auditor.collectors import hub_normalize
-from auditor.collectors.hub_normalize import PayloadError
-from auditor.collectors.interface import HubCollection
+from auditor.collectors.hub import normalize as hub_normalize
+from auditor.collectors.interface import HubCollection, PayloadError
 from auditor.inventory import CoverageGap, Hub, MemberCluster
 
 CLUSTER_GROUP = "cluster.kubernetes-fleet.io"
@@ -34,7 +33,7 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class HubOptions:
+class HubReadOptions:
     """Page size for lists, (connect, read) timeout in seconds per request, transport retries."""
 
     page_size: int = 500
@@ -80,11 +79,11 @@ def collect_hub(
     name: str,
     fleet_id: str | None = None,
     member_ids: Mapping[str, str] | None = None,
-    options: HubOptions | None = None,
+    options: HubReadOptions | None = None,
 ) -> HubCollection:
     """Read one hub with a constructed client. ``member_ids`` maps Fleet member names to the AKS cluster
     ids (from the Fleet's ARM members); without an entry, the member's fleet.azure.com/* labels are used."""
-    reader = _Reader(api_client, options or HubOptions())
+    reader = _Reader(api_client, options or HubReadOptions())
     gaps: list[CoverageGap] = []
     notes: list[str] = []
     read: dict[str, int] = {}
@@ -120,7 +119,7 @@ def failed_collection(name: str, fleet_id: str | None, fault: HubFault, **collec
 class _Reader:
     """Discovery and paged lists over one ApiClient; every failure becomes a :class:`HubFault`."""
 
-    def __init__(self, api_client: ApiClient, options: HubOptions) -> None:
+    def __init__(self, api_client: ApiClient, options: HubReadOptions) -> None:
         self._apis = ApisApi(api_client)
         self._custom = CustomObjectsApi(api_client)
         self._host: str = api_client.configuration.host
@@ -226,7 +225,7 @@ def _status_reason(error: ApiException, operation: str) -> str:
     return f"{head}: {one_line(message)}" if message else head
 
 
-def _transport_reason(error: Exception, operation: str, host: str, options: HubOptions) -> str:
+def _transport_reason(error: Exception, operation: str, host: str, options: HubReadOptions) -> str:
     cause = error.reason if isinstance(error, urllib3.exceptions.MaxRetryError) else error
     errors = urllib3.exceptions
     if isinstance(cause, errors.NewConnectionError):  # first: urllib3 makes it a ConnectTimeoutError

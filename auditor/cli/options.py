@@ -1,0 +1,300 @@
+"""Command-line options, grouped: each group's options are validated into one typed, frozen model
+(auditor/config.py) that the command receives as a single argument. Nothing but this module and the
+command modules reads click's values."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import click
+from click.core import ParameterSource
+from pydantic import ValidationError
+
+from auditor.collectors.azure.settings import AzureSettings, Cloud
+from auditor.config import (
+    DEFAULT_OUTPUT_DIR,
+    FleetHubSource,
+    GateOptions,
+    HubConfig,
+    LiveOptions,
+    PolicyOptions,
+    ReportOptions,
+    SourceOptions,
+)
+from auditor.errors import config_error
+from auditor.findings import Severity
+from auditor.reporters.interface import OutputFormat
+
+M = TypeVar("M")
+Command = Callable[..., Any]
+FAIL_ON_CHOICES = [*(s.value for s in Severity), "none"]
+FORMAT_CHOICES = [f.value for f in OutputFormat]
+EXIT_CODES_HELP = """Exit codes: 0 clean; 1 failing findings at or above --fail-on; 2 usage, config, policy or
+input error; 3 incomplete scan (anything not collected or not evaluated) — 3 wins over 1; 4 a report or
+snapshot could not be written."""
+
+
+@dataclass(frozen=True)
+class OptionGroup(Generic[M]):
+    """Options that become one model: ``build(values, given)`` gets the values by parameter name and the
+    flags typed on the command line (``given``, in declaration order)."""
+
+    argument: str
+    options: tuple[click.Option, ...]
+    build: Callable[[Mapping[str, Any], tuple[str, ...]], M]
+
+    def __call__(self, command: Command) -> Command:
+        names = [option.name for option in self.options if option.name]
+
+        @functools.wraps(command)
+        def run(**kwargs: Any) -> Any:
+            context = click.get_current_context()
+            values = {name: kwargs.pop(name) for name in names}
+            given = tuple(
+                option.opts[0]
+                for option in self.options
+                if option.name and context.get_parameter_source(option.name) is ParameterSource.COMMANDLINE
+            )
+            try:
+                kwargs[self.argument] = self.build(values, given)
+            except ValidationError as error:
+                raise config_error(error) from None
+            return command(**kwargs)
+
+        # click reads ``__click_params__`` bottom-up; appending reversed keeps the declared order in --help.
+        run.__click_params__ = [  # type: ignore[attr-defined]
+            *getattr(command, "__click_params__", []),
+            *reversed(self.options),
+        ]
+        return run
+
+
+def _path(**kwargs: Any) -> click.Path:
+    return click.Path(path_type=Path, **kwargs)
+
+
+SOURCE = OptionGroup(
+    "source",
+    (
+        click.Option(["--inventory"], type=_path(dir_okay=False), help="Estate snapshot (JSON) to scan."),
+        click.Option(["--demo"], is_flag=True, help="Scan the embedded demo estate."),
+    ),
+    lambda v, _: SourceOptions(inventory=v["inventory"], demo=v["demo"]),
+)
+
+POLICIES = OptionGroup(
+    "policies",
+    (
+        click.Option(
+            ["--policies", "policy_dirs"],
+            multiple=True,
+            type=_path(file_okay=False),
+            help="Extra policy directory (repeatable); a policy with a built-in's id replaces it.",
+        ),
+        click.Option(
+            ["--set", "sets"],
+            multiple=True,
+            metavar="ID.PARAM=VALUE",
+            help="Set a policy parameter (repeatable).",
+        ),
+        click.Option(
+            ["--enable"],
+            multiple=True,
+            metavar="ID",
+            help="Enable a policy that is off by default (repeatable).",
+        ),
+        click.Option(["--disable"], multiple=True, metavar="ID", help="Disable a policy (repeatable)."),
+    ),
+    lambda v, _: PolicyOptions(
+        policy_dirs=v["policy_dirs"],
+        sets=v["sets"],
+        enable=frozenset(v["enable"]),
+        disable=frozenset(v["disable"]),
+    ),
+)
+
+
+def _output_dir() -> click.Option:
+    return click.Option(
+        ["--output-dir"],
+        type=_path(file_okay=False),
+        default=DEFAULT_OUTPUT_DIR,
+        show_default=True,
+        help="Report folder.",
+    )
+
+
+REPORTS = OptionGroup(
+    "reports",
+    (
+        click.Option(
+            ["--format", "formats"],
+            multiple=True,
+            type=click.Choice(FORMAT_CHOICES),
+            help="Report format (repeatable). Default: html, json, sarif.",
+        ),
+        _output_dir(),
+    ),
+    lambda v, _: ReportOptions(
+        formats=tuple(OutputFormat(f) for f in v["formats"]), output_dir=v["output_dir"]
+    ),
+)
+
+#: ``convert``: the formats are required (there is nothing to default to re-rendering).
+CONVERT_REPORTS = OptionGroup(
+    "reports",
+    (
+        click.Option(
+            ["--format", "formats"], multiple=True, required=True, type=click.Choice(FORMAT_CHOICES)
+        ),
+        _output_dir(),
+    ),
+    REPORTS.build,
+)
+
+
+def _allow_partial() -> click.Option:
+    return click.Option(["--allow-partial"], is_flag=True, help="Coverage gaps alone do not exit 3.")
+
+
+GATE = OptionGroup(
+    "gate",
+    (
+        click.Option(
+            ["--fail-on"],
+            type=click.Choice(FAIL_ON_CHOICES),
+            default="high",
+            show_default=True,
+            help="Exit 1 when a failing finding has this severity or higher ('none': never).",
+        ),
+        click.Option(
+            ["--waivers"],
+            type=_path(dir_okay=False),
+            help="YAML file of accepted risks: matching failures become 'waived' until they expire.",
+        ),
+        _allow_partial(),
+    ),
+    lambda v, _: GateOptions(
+        fail_on=None if v["fail_on"] == "none" else Severity(v["fail_on"]),
+        waivers=v["waivers"],
+        allow_partial=v["allow_partial"],
+    ),
+)
+
+ALLOW_PARTIAL = OptionGroup("allow_partial", (_allow_partial(),), lambda v, _: bool(v["allow_partial"]))
+
+HUBS = OptionGroup(
+    "hubs",
+    (
+        click.Option(
+            ["--hub-kubeconfig"],
+            type=_path(dir_okay=False),
+            help="Kubeconfig of Fleet hub cluster(s) to read through the Kubernetes API.",
+        ),
+        click.Option(
+            ["--hub-context", "hub_contexts"],
+            multiple=True,
+            metavar="NAME",
+            help="Context in --hub-kubeconfig, one per hub (repeatable). Default: its current context.",
+        ),
+        click.Option(
+            ["--fleet-hubs"],
+            type=click.Choice([s.value for s in FleetHubSource]),
+            help="Live: also read the hub of each fleet found, with a kubeconfig from Fleet listCredentials "
+            "(held in memory only; exec/kubelogin users get an Entra ID token from the same credential).",
+        ),
+    ),
+    lambda v, _: HubConfig(
+        kubeconfig=v["hub_kubeconfig"],
+        contexts=v["hub_contexts"],
+        fleet_hubs=FleetHubSource(v["fleet_hubs"]) if v["fleet_hubs"] else None,
+    ),
+)
+
+
+def _live(values: Mapping[str, Any], given: Sequence[str]) -> LiveOptions:
+    azure = AzureSettings(
+        subscriptions=values["subscriptions"],
+        management_groups=values["management_groups"],
+        exclude_subscriptions=values["exclude_subscriptions"],
+        tenant=values["tenant"],
+        cloud=Cloud(values["cloud"]),
+        arm_endpoint=values["arm_endpoint"] or None,
+        arm_audience=values["arm_audience"],
+        deep=values["deep"],
+        workers=values["workers"],
+    )
+    return LiveOptions(azure=azure, verbose=values["verbose"], given=tuple(given))
+
+
+LIVE = OptionGroup(
+    "live",
+    (
+        click.Option(
+            ["--subscription", "subscriptions"],
+            multiple=True,
+            metavar="ID",
+            help="Live: subscription to read (repeatable). Default: every one the identity can read.",
+        ),
+        click.Option(
+            ["--management-group", "management_groups"],
+            multiple=True,
+            metavar="ID",
+            help="Live: read the subscriptions under a management group (repeatable).",
+        ),
+        click.Option(
+            ["--exclude-subscription", "exclude_subscriptions"],
+            multiple=True,
+            metavar="ID",
+            help="Live: leave a subscription out (repeatable).",
+        ),
+        click.Option(["--tenant"], metavar="ID", help="Live: Entra tenant to authenticate in."),
+        click.Option(
+            ["--cloud"],
+            type=click.Choice([c.value for c in Cloud]),
+            default=Cloud.AZURE.value,
+            show_default=True,
+            help="Live: Azure cloud (ARM endpoint, token audience, authority).",
+        ),
+        click.Option(
+            ["--arm-endpoint"],
+            metavar="URL",
+            envvar="AZURE_RESOURCE_MANAGER_ENDPOINT",
+            help="Live: ARM endpoint instead of the cloud's (env AZURE_RESOURCE_MANAGER_ENDPOINT).",
+        ),
+        click.Option(["--arm-audience"], metavar="URL", help="Live: token audience. Default: the cloud's."),
+        click.Option(
+            ["--deep"], is_flag=True, help="Live: also read upgrade profiles (one call per node pool)."
+        ),
+        click.Option(
+            ["--workers"],
+            type=click.IntRange(1, 128),
+            metavar="N",
+            default=16,
+            show_default=True,
+            help="Live: concurrent Azure calls.",
+        ),
+        click.Option(
+            ["--verbose", "-v"], is_flag=True, help="Live: log each Azure call (method, path, status, ms)."
+        ),
+    ),
+    _live,
+)
+
+QUIET = OptionGroup(
+    "quiet",
+    (click.Option(["--quiet", "-q"], is_flag=True, help="Print nothing but errors."),),
+    lambda v, _: bool(v["quiet"]),
+)
+
+
+def validated(model: Callable[..., M], **fields: Any) -> M:
+    """``model(**fields)``, its own checks' failures as one ConfigError line (exit 2)."""
+    try:
+        return model(**fields)
+    except ValidationError as error:
+        raise config_error(error) from None

@@ -1,0 +1,36 @@
+"""``aks-auditor schema`` and ``aks-auditor convert``: the published documents and re-rendering."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from pydantic import BaseModel
+
+from auditor.cli import echo
+from auditor.cli.options import CONVERT_REPORTS
+from auditor.config import ReportOptions
+from auditor.findings import ScanResult
+from auditor.inventory import Estate
+from auditor.outputs import write_reports
+from auditor.result_file import load_result
+
+SCHEMAS: dict[str, type[BaseModel]] = {"inventory": Estate, "result": ScanResult}
+
+
+@click.command()
+@click.argument("kind", type=click.Choice(list(SCHEMAS)))
+def schema(kind: str) -> None:
+    """Print the JSON Schema of the inventory snapshot or of the scan result."""
+    echo.out(json.dumps(SCHEMAS[kind].model_json_schema(by_alias=True), indent=2))
+
+
+@click.command()
+@click.argument("result_file", type=click.Path(path_type=Path, dir_okay=False))
+@CONVERT_REPORTS
+def convert(result_file: Path, reports: ReportOptions) -> None:
+    """Re-render a saved result (JSON) in other formats; formats can never disagree."""
+    result = load_result(result_file)
+    for path in write_reports(result, reports.formats, reports.output_dir):
+        echo.out(f"report: {path}")

@@ -1,0 +1,139 @@
+"""``aks-auditor scan`` and ``aks-auditor collect``: gather an estate, then judge it or save it."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from auditor.atomic import write_atomic
+from auditor.cli import echo
+from auditor.cli.live import call_log, credential, progress_bars
+from auditor.cli.options import (
+    ALLOW_PARTIAL,
+    EXIT_CODES_HELP,
+    GATE,
+    HUBS,
+    LIVE,
+    POLICIES,
+    QUIET,
+    REPORTS,
+    SOURCE,
+    validated,
+)
+from auditor.collectors.gather import EstateGatherer
+from auditor.config import (
+    CollectConfig,
+    GateOptions,
+    HubConfig,
+    LiveOptions,
+    PolicyOptions,
+    ReportOptions,
+    ScanConfig,
+    SourceOptions,
+)
+from auditor.errors import EXIT_INCOMPLETE, EXIT_OK, OutputError
+from auditor.gates.threshold import exit_code
+from auditor.gates.waivers import load_waivers
+from auditor.gcpause import collector_paused
+from auditor.inventory import Estate
+from auditor.inventory.snapshot import dump_model
+from auditor.outputs import write_reports
+from auditor.policies.listing import available_policies
+from auditor.policies.loader import Selection, configure
+from auditor.reporters.console import render_console
+from auditor.scan import run_scan
+
+
+def _gather(source: SourceOptions, hubs: HubConfig, live: LiveOptions, quiet: bool) -> Estate:
+    """Check the hub kubeconfig, then read the estate (live: with a credential, progress and -v log)."""
+    notes = (lambda _note: None) if quiet else (lambda note: echo.err(f"aks-auditor: note: {note}"))
+    gatherer = EstateGatherer(source, hubs, live.azure, notes=notes)
+    with (
+        call_log(live.verbose),
+        progress_bars(quiet or not source.is_live) as progress,
+        credential(live.azure, needed=source.is_live) as azure_credential,
+    ):
+        return gatherer.gather(azure_credential, progress)
+
+
+@click.command(epilog=EXIT_CODES_HELP)
+@SOURCE
+@POLICIES
+@REPORTS
+@GATE
+@HUBS
+@LIVE
+@QUIET
+def scan(
+    source: SourceOptions,
+    policies: PolicyOptions,
+    reports: ReportOptions,
+    gate: GateOptions,
+    hubs: HubConfig,
+    live: LiveOptions,
+    quiet: bool,
+) -> None:
+    """Evaluate the policies over an estate and write reports.
+
+    The estate is a snapshot (--inventory), the demo (--demo) or, with neither, read live from Azure.
+    """
+    started = datetime.now(UTC)
+    config = validated(
+        ScanConfig,
+        source=source,
+        policies=policies,
+        reports=reports,
+        gate=gate,
+        hubs=hubs,
+        live=live,
+        quiet=quiet,
+    )
+    # Everything the user gave is validated before any estate is read or any API is called.
+    selection = Selection(sets=policies.sets, enable=policies.enable, disable=policies.disable)
+    configured = configure(available_policies(policies.policy_dirs), selection)
+    accepted = load_waivers(gate.waivers) if gate.waivers else ()
+    estate = _gather(config.source, config.hubs, config.live, config.quiet)
+    result = run_scan(estate, configured, started_at=started, fail_on=gate.fail_on, waivers=accepted)
+    with collector_paused():  # the result lives until exit: no full collection rescans it while rendering
+        written = write_reports(result, reports.formats, reports.output_dir)
+    if not config.quiet:
+        echo.out(render_console(result), newline=False)
+        for path in written:
+            echo.out(f"report: {path}")
+    sys.exit(exit_code(result, gate.fail_on, allow_partial=gate.allow_partial))
+
+
+@click.command(epilog=EXIT_CODES_HELP)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Where to write the estate snapshot (JSON, the file --inventory reads).",
+)
+@HUBS
+@ALLOW_PARTIAL
+@LIVE
+@QUIET
+def collect(output: Path, hubs: HubConfig, allow_partial: bool, live: LiveOptions, quiet: bool) -> None:
+    """Read the estate live from Azure (and Fleet hubs) and write it as a snapshot (gaps: exit 3)."""
+    config = validated(
+        CollectConfig, live=live, hubs=hubs, allow_partial=allow_partial, output=output, quiet=quiet
+    )
+    estate = _gather(SourceOptions(), config.hubs, config.live, config.quiet)
+    try:
+        write_atomic(config.output, dump_model(estate))
+    except OSError as error:
+        raise OutputError(f"{config.output}: cannot write snapshot: {error.strerror or error}") from None
+    gaps = estate.coverage.gaps
+    if not config.quiet:
+        echo.out(
+            f"collected {len(estate.clusters)} clusters, {len(estate.fleets)} fleets from "
+            f"{len(estate.scope.subscriptions)} subscriptions; {len(gaps)} coverage gaps -> {config.output}"
+        )
+        for gap in gaps:
+            echo.err(f"gap: {gap.scope} {gap.target}: {gap.operation}: {gap.reason}")
+    sys.exit(EXIT_INCOMPLETE if gaps and not config.allow_partial else EXIT_OK)
