@@ -11,6 +11,7 @@ from auditor.reporters.common import (
     truncate,
     utc_timestamp,
 )
+from auditor.terminal import printable
 
 MAX_GAPS = 10
 MAX_FINDINGS = 20
@@ -18,7 +19,8 @@ MAX_POLICIES = 5
 
 
 def render_console(result: ScanResult) -> str:
-    """A short, ANSI-free summary a terminal or a CliRunner test can read."""
+    """A short summary a terminal or a CliRunner test can read: each line printable (a control character
+    or line break inside a cluster name or message is shown escaped, never sent to the terminal)."""
     summary = result.summary
     lines = [
         f"aks-auditor {result.tool.version} - source {result.scan.source} - "
@@ -34,7 +36,7 @@ def render_console(result: ScanResult) -> str:
     lines.extend(_coverage(result))
     lines.extend(_top_policies(result))
     lines.extend(_top_findings(result))
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def _when(result: ScanResult) -> str:
