@@ -10,6 +10,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
+EXIT_OUTPUT = 4
 
 
 class AuditorError(Exception):
@@ -49,4 +50,6 @@ class CollectionError(AuditorError):
 
 
 class OutputError(AuditorError):
-    """A report could not be written."""
+    """A report or snapshot could not be written (a directory in the way, no permission, a full disk)."""
+
+    exit_code = EXIT_OUTPUT

@@ -1,11 +1,11 @@
-"""Write rendered reports to the output directory: render everything first, then write atomically."""
+"""Write rendered reports to the output directory as one set: all of them are published, or none is."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
 
-from auditor.atomic import stage
+from auditor.atomic import check_target, describe, ensure_directory, publish, stage, staged_set, write_atomic
 from auditor.errors import OutputError
 from auditor.findings import ScanResult
 from auditor.reporters.interface import OutputFormat
@@ -15,20 +15,48 @@ from auditor.reporters.registry import renderer_for
 def write_reports(result: ScanResult, formats: Iterable[OutputFormat], output_dir: Path) -> list[Path]:
     """Render and stage each format (one rendered report in memory at a time), then publish them all.
 
-    A rendering bug, a full disk or Ctrl-C before the last rename leaves no new report behind.
+    The output directory and every target are checked before anything is rendered; a rendering bug, a
+    full disk, a rename failing midway or Ctrl-C leaves the previous reports as they were and no
+    temporary file behind. Every failure is an OutputError naming the path and the reason.
     """
-    staged: list[tuple[Path, Path]] = []
+    renderers = [renderer_for(fmt) for fmt in dict.fromkeys(formats)]
+    paths = [output_dir / renderer.file_name() for renderer in renderers]
     try:
-        for fmt in dict.fromkeys(formats):
-            renderer = renderer_for(fmt)
-            path = output_dir / renderer.file_name()
+        ensure_directory(output_dir)
+    except OSError as error:
+        raise OutputError(
+            f"{error.filename or output_dir}: cannot write reports: {describe(error)}"
+        ) from None
+    for path in paths:
+        try:
+            check_target(path)
+        except OSError as error:
+            raise OutputError(f"{path}: cannot write report: {describe(error)}") from None
+    with staged_set() as staged:
+        for renderer, path in zip(renderers, paths, strict=True):
             try:
-                staged.append((stage(path, renderer.render(result)), path))
+                stage(path, renderer.render(result), staged)
             except OSError as error:
-                raise OutputError(f"{path}: cannot write report: {error.strerror or error}") from None
-        for temp, path in staged:
-            temp.replace(path)
-    finally:
-        for temp, _ in staged:
-            temp.unlink(missing_ok=True)
-    return [path for _, path in staged]
+                raise OutputError(f"{path}: cannot write report: {describe(error)}") from None
+        try:
+            publish(staged)
+        except OSError as error:
+            raise OutputError(f"{error.filename}: cannot write report: {describe(error)}") from None
+    return paths
+
+
+def check_snapshot_target(path: Path) -> None:
+    """Fail before collecting, not after: the snapshot's folder must be writable and ``path`` replaceable."""
+    try:
+        ensure_directory(path.parent)
+        check_target(path)
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write snapshot: {describe(error)}") from None
+
+
+def write_snapshot(path: Path, content: bytes | str) -> None:
+    """Write a collected snapshot atomically; an OutputError (exit 4) names the path and the reason."""
+    try:
+        write_atomic(path, content)
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write snapshot: {describe(error)}") from None

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from auditor.atomic import write_atomic
 from auditor.cli import echo
 from auditor.cli.live import call_log, credential, progress_bars
 from auditor.cli.options import (
@@ -34,13 +33,13 @@ from auditor.config import (
     ScanConfig,
     SourceOptions,
 )
-from auditor.errors import EXIT_INCOMPLETE, EXIT_OK, OutputError
+from auditor.errors import EXIT_INCOMPLETE, EXIT_OK
 from auditor.gates.threshold import exit_code
 from auditor.gates.waivers import load_waivers
 from auditor.gcpause import collector_paused
 from auditor.inventory import Estate
 from auditor.inventory.snapshot import dump_model
-from auditor.outputs import write_reports
+from auditor.outputs import check_snapshot_target, write_reports, write_snapshot
 from auditor.policies.listing import available_policies
 from auditor.policies.loader import Selection, configure
 from auditor.reporters.console import render_console
@@ -123,11 +122,9 @@ def collect(output: Path, hubs: HubConfig, allow_partial: bool, live: LiveOption
     config = validated(
         CollectConfig, live=live, hubs=hubs, allow_partial=allow_partial, output=output, quiet=quiet
     )
+    check_snapshot_target(config.output)
     estate = _gather(SourceOptions(), config.hubs, config.live, config.quiet)
-    try:
-        write_atomic(config.output, dump_model(estate))
-    except OSError as error:
-        raise OutputError(f"{config.output}: cannot write snapshot: {error.strerror or error}") from None
+    write_snapshot(config.output, dump_model(estate))
     gaps = estate.coverage.gaps
     if not config.quiet:
         echo.out(

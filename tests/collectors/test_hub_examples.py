@@ -1,10 +1,11 @@
 """Every assembled Fleet example holding a MemberCluster or a ClusterResourcePlacement, served by the fake
 hub, read through the real kubernetes client and judged by the built-in FLEET-001/FLEET-002.
 
-Expected verdicts follow the contract notes (shared/contracts/fleet/README.md): a placement is done only when
-its whole condition chain is True at the current generation (§1.5; stale conditions are not True, PickN/
-PickFixed counts must be met, zero selected clusters is not success); a member is usable only when joined at
-its generation with a joined, healthy, heartbeating MemberAgent (§3.3).
+Expected verdicts follow the Fleet hub contract notes (not vendored; their sources are listed in
+tests/data/contracts/README.md): a placement is done only when its whole condition chain is True at the
+current generation (§1.5; stale conditions are not True, PickN/PickFixed counts must be met, zero selected
+clusters is not success); a member is usable only when joined at its generation with a joined, healthy,
+heartbeating MemberAgent (§3.3).
 """
 
 from __future__ import annotations

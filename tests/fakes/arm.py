@@ -1,8 +1,9 @@
 """A loopback HTTPS fake of ARM, Resource Graph and an App Service managed identity endpoint.
 
-Speaks the documented wire shapes (../shared/contracts/azure/README.md) so the real SDK clients and the real
-``DefaultAzureCredential`` run against it unchanged. Per-route fault injection (status bursts, 429 with or
-without Retry-After, resets, malformed or cut bodies, latency), per-subscription 403s and a request log.
+Speaks the documented wire shapes (the x-ms-examples in tests/data/contracts/azure) so the real SDK clients
+and the real ``DefaultAzureCredential`` run against it unchanged. Per-route fault injection (status bursts,
+429 with or without Retry-After, resets, malformed or cut bodies, latency), per-subscription 403s and a
+request log.
 """
 
 from __future__ import annotations

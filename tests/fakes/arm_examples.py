@@ -1,4 +1,4 @@
-"""The official x-ms-examples under ../shared/contracts/azure, and Resource Graph rows built from them."""
+"""The official x-ms-examples (tests/data/contracts/azure) and Resource Graph rows built from them."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Routes of the fake ARM: each takes the request and returns (status, body, headers) per the documented
-wire shapes (../shared/contracts/azure)."""
+wire shapes (the x-ms-examples in tests/data/contracts/azure)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """A loopback HTTPS Kubernetes API server for Fleet hub objects, spoken to by the real kubernetes client.
 
 Discovery (``/api``, ``/apis``, ``/apis/<group>``, ``/apis/<group>/<version>``) is derived from the vendored
-CRDs in shared/contracts/fleet/crds/azure-fleet. An object is stored once and served under every version
+CRDs in tests/data/contracts/fleet/crds/azure-fleet. An object is stored once and served under every version
 its group serves (the CRDs have conversion ``None``: only ``apiVersion`` changes). Lists page with ``limit``
 and ``continue`` like a real API server. Callers bearing neither the token nor a client certificate from the
 test CA get 401. A test chooses the served versions, removes resources, injects faults per path (status +

@@ -9,13 +9,13 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from http import HTTPStatus
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-FLEET_CONTRACTS = SHARED / "contracts" / "fleet"
+from tests.conftest import CONTRACTS
+
+FLEET_CONTRACTS = CONTRACTS / "fleet"
 CRD_DIR = FLEET_CONTRACTS / "crds" / "azure-fleet"
 EXAMPLES = FLEET_CONTRACTS / "examples" / "assembled"
 CLUSTER_GROUP = "cluster.kubernetes-fleet.io"

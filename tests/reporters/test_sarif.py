@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -15,9 +14,9 @@ from jsonschema import Draft4Validator
 from auditor.findings import Escalation, ScanResult, Severity, Status
 from auditor.reporters.locations import artifact_path
 from auditor.reporters.sarif import INDENT_MAX_RESULTS, SECURITY_SEVERITY, render_sarif
+from tests.conftest import CONTRACTS
 
-# CI checks out main with shared/ beside it: always <repo root>/../shared/contracts, never downloaded.
-CONTRACTS = Path(__file__).resolve().parents[2] / ".." / "shared" / "contracts"
+# The official OASIS schema, vendored (provenance: tests/data/contracts/README.md), never downloaded.
 SCHEMA_FILE = CONTRACTS / "sarif" / "sarif-schema-2.1.0.json"
 
 MakeResult = Callable[..., ScanResult]
@@ -26,9 +25,7 @@ MakeResult = Callable[..., ScanResult]
 @pytest.fixture(scope="module")
 def validator() -> Draft4Validator:
     if not SCHEMA_FILE.is_file():
-        pytest.fail(
-            f"vendored SARIF schema missing at {SCHEMA_FILE} (shared/ must sit beside the repository)"
-        )
+        pytest.fail(f"vendored SARIF schema missing at {SCHEMA_FILE} (see tests/data/contracts/README.md)")
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     Draft4Validator.check_schema(schema)
     return Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
