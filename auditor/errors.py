@@ -1,10 +1,15 @@
 """Error roots. Each carries the process exit code the CLI's single error boundary maps it to.
 
 Exit codes (documented in the README): 0 clean, 1 failing findings at or above --fail-on,
-2 usage/config/policy/input error, 3 incomplete scan (collection errors or `error` findings).
+2 usage/config/policy/input error, 3 incomplete scan (collection errors or `error` findings),
+4 a report or snapshot could not be written.
 """
 
 from __future__ import annotations
+
+import json
+
+from pydantic import ValidationError
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -28,11 +33,36 @@ class ConfigError(AuditorError):
     """A CLI value or configuration the scan cannot start with."""
 
 
-def config_error(error: Exception) -> ConfigError:
-    """A pydantic ValidationError raised by a config model's own check, as one ConfigError line."""
-    errors = getattr(error, "errors", None)
-    message = str(errors()[0]["msg"]) if callable(errors) else str(error)
-    return ConfigError(message.removeprefix("Value error, "))
+def describe_validation_error(error: ValidationError, *, locate: bool = True) -> str:
+    """The first problem of a pydantic error as one line: ``field.path: message (got value)``.
+
+    A model's own check (a ``ValueError`` in a validator) reads as its message, without pydantic's
+    "Value error, " prefix. ``locate=False``: the message alone, for checks whose message names the
+    option or field itself (the CLI's config models).
+    """
+    problems = error.errors()
+    first = problems[0]
+    message = str(first["msg"])
+    if first["type"] == "value_error":
+        message = message.removeprefix("Value error, ")
+    if not locate:
+        return message
+    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    extra = f" ({len(problems) - 1} more)" if len(problems) > 1 else ""
+    if first["type"] == "missing":
+        return f"{where}: {message}{extra}"
+    got = first.get("input")
+    shown = (
+        json.dumps(got)[:80]
+        if isinstance(got, str | int | float | bool) or got is None
+        else type(got).__name__
+    )
+    return f"{where}: {message} (got {shown}){extra}"
+
+
+def config_error(error: ValidationError) -> ConfigError:
+    """A config model's own check, failed, as one ConfigError line (exit 2)."""
+    return ConfigError(describe_validation_error(error, locate=False))
 
 
 class InputError(AuditorError):

@@ -24,10 +24,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
-from auditor.errors import InputError
+from auditor.errors import InputError, describe_validation_error
 from auditor.findings import Finding, Status, WaiverNote
 from auditor.inventory.base import normalize_id
-from auditor.inventory.snapshot import describe_validation_error
 
 
 class Waiver(BaseModel):

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from auditor.errors import InputError
+from auditor.errors import InputError, describe_validation_error
 from auditor.inventory.estate import SCHEMA_VERSION, Estate
 
 M = TypeVar("M", bound=BaseModel)
@@ -20,22 +20,6 @@ def _major(version: str) -> int:
         return int(version.split(".")[0])
     except ValueError:
         return -1
-
-
-def describe_validation_error(error: ValidationError) -> str:
-    """First problem of a pydantic error as ``field.path: message (got value)``."""
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-    extra = f" ({len(error.errors()) - 1} more)" if len(error.errors()) > 1 else ""
-    if first["type"] == "missing":
-        return f"{where}: {first['msg']}{extra}"
-    got = first.get("input")
-    shown = (
-        json.dumps(got)[:80]
-        if isinstance(got, str | int | float | bool) or got is None
-        else type(got).__name__
-    )
-    return f"{where}: {first['msg']} (got {shown}){extra}"
 
 
 #: Rewrites a document of an older major schema version into the current shape (before validation).

@@ -18,8 +18,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from auditor.errors import ConfigError, PolicyError
-from auditor.inventory.snapshot import describe_validation_error
+from auditor.errors import ConfigError, PolicyError, describe_validation_error
 from auditor.policies.model import ParamType, PolicySpec
 
 

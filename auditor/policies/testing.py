@@ -8,11 +8,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from auditor.errors import PolicyError
+from auditor.errors import PolicyError, describe_validation_error
 from auditor.findings import Finding
 from auditor.inventory import Estate
 from auditor.inventory.base import normalize_id
-from auditor.inventory.snapshot import describe_validation_error
 from auditor.policies.evaluator import Evaluator
 from auditor.policies.loader import ConfiguredPolicy, PolicySource
 from auditor.policies.model import PolicyTest

@@ -13,11 +13,8 @@ from operator import attrgetter
 from typing import Any
 from urllib.parse import urlsplit
 
-from auditor.findings import STATUS_ORDER, Finding, PolicyRef, ScanResult, Severity, Status
-from auditor.gcpause import collector_paused
+from auditor.findings import Finding, PolicyRef, ScanResult, Severity, Status
 from auditor.timeutil import as_utc
-
-__all__ = ["STATUS_ORDER", "collector_paused"]  # still imported from here by junit.py
 
 #: Compact JSON for evidence values; built once (``json.dumps`` builds an encoder per call).
 _EVIDENCE_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
@@ -94,7 +91,7 @@ def first_findings(findings: list[Finding], count: int) -> list[Finding]:
 ACTIONABLE: frozenset[Status] = frozenset({Status.FAIL, Status.ERROR})
 
 
-def policy_index(result: ScanResult) -> dict[str, PolicyRef]:
+def _policy_index(result: ScanResult) -> dict[str, PolicyRef]:
     return {policy.id: policy for policy in result.policies}
 
 
@@ -154,7 +151,7 @@ def policies_with_stand_ins(
     """``result.policies`` by id, in result order, then a stand-in for each policy only a finding names
     (a hand-edited or merged result). ``policy_ids``: the ids findings name, when the caller has them
     (default: read from every finding)."""
-    policies = policy_index(result)
+    policies = _policy_index(result)
     named = dict.fromkeys(map(_POLICY_ID, result.findings) if policy_ids is None else policy_ids)
     missing = {policy_id for policy_id in named if policy_id not in policies}
     if missing:
@@ -164,7 +161,7 @@ def policies_with_stand_ins(
                 firsts.setdefault(finding.policy_id, finding)
         for policy_id in named:
             if policy_id in missing:
-                policies[policy_id] = stand_in_policy(firsts[policy_id])
+                policies[policy_id] = _stand_in_policy(firsts[policy_id])
     return policies
 
 
@@ -183,7 +180,7 @@ def policy_rows(result: ScanResult, counts: Counter[tuple[str, Status]] | None =
     return list(rows.values())
 
 
-def stand_in_policy(finding: Finding) -> PolicyRef:
+def _stand_in_policy(finding: Finding) -> PolicyRef:
     """A PolicyRef for a finding whose policy is missing from ``result.policies`` (hand-edited results)."""
     return PolicyRef(
         id=finding.policy_id,

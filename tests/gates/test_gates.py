@@ -113,7 +113,7 @@ def test_errors_cannot_be_waived(tmp_path: Path) -> None:
         ),
         (
             "waivers:\n  - {policy: A, resource: '*', reason: ' ', expires: 2026-01-01}\n",
-            "waivers.0.reason: Value error, a waiver needs a reason",
+            'waivers.0.reason: a waiver needs a reason (got " ")',
         ),
         ("waivers: [\n", "not valid YAML at line 2"),
         (

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 import random
 
 import pytest
 
 from auditor.findings import Finding, ScanResult, Severity, Status
 from auditor.reporters.common import (
-    collector_paused,
     finding_sort_key,
     first_findings,
     most_severe,
@@ -70,20 +68,3 @@ def test_policy_rows_count_every_status_and_add_stand_ins(result: ScanResult) ->
         mine = [f for f in changed.findings if f.policy_id == row.policy.id]
         assert row.counts == {status: sum(f.status is status for f in mine) for status in Status}
     assert policy_rows(changed, status_counts(changed.findings)) == rows
-
-
-def test_collector_paused_restores_the_previous_state() -> None:
-    assert gc.isenabled()
-    with collector_paused():
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with collector_paused():
-            assert not gc.isenabled()
-        assert not gc.isenabled(), "a caller that disabled the collector keeps it disabled"
-    finally:
-        gc.enable()
-    with pytest.raises(RuntimeError), collector_paused():
-        raise RuntimeError
-    assert gc.isenabled()

@@ -137,12 +137,21 @@ def test_estate_scale_document_is_well_formed(make_result: MakeResult, result: S
     assert 'system "399" & <399>\r\n\t (' in "".join(sorted(names))
 
 
-def test_a_policy_missing_from_the_result_gets_a_suite_without_escalation(result: ScanResult) -> None:
-    orphan = result.findings[2].model_copy(update={"policy_id": "CUSTOM-001", "title": "Custom check"})
-    root = parse(result.model_copy(update={"findings": (*result.findings, orphan)}))
-    suite = suites(root)["CUSTOM-001"]
-    assert suite.get("name") == "CUSTOM-001 Custom check"
-    failure = suite.find("testcase/failure")
-    assert failure is not None
-    assert "severity: critical\n" in (failure.text or "")
-    assert "escalated" not in (failure.text or "")
+def test_a_policy_missing_from_the_result_gets_a_suite_and_escalation_comes_from_the_finding(
+    result: ScanResult,
+) -> None:
+    escalated = result.findings[2]
+    assert escalated.escalation is not None
+    orphan = escalated.model_copy(update={"policy_id": "CUSTOM-001", "title": "Custom check"})
+    plain = escalated.model_copy(update={"policy_id": "CUSTOM-002", "title": "Other", "escalation": None})
+    root = parse(result.model_copy(update={"findings": (*result.findings, orphan, plain)}))
+    by_policy = suites(root)
+    assert by_policy["CUSTOM-001"].get("name") == "CUSTOM-001 Custom check"
+    texts = {
+        policy_id: (by_policy[policy_id].findtext("testcase/failure") or "")
+        for policy_id in ("CUSTOM-001", "CUSTOM-002")
+    }
+    note = escalated.escalation.note
+    assert f"severity: critical (escalated from medium: {note})\n" in texts["CUSTOM-001"]
+    assert "severity: critical\n" in texts["CUSTOM-002"]
+    assert "escalated" not in texts["CUSTOM-002"]

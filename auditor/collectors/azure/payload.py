@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from auditor.collectors.interface import PayloadError
-from auditor.inventory.snapshot import describe_validation_error
+from auditor.errors import describe_validation_error
 
 M = TypeVar("M", bound=BaseModel)
 

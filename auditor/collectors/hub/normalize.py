@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from auditor.collectors.interface import PayloadError
+from auditor.errors import describe_validation_error
 from auditor.inventory import MemberCluster, Placement, StagedUpdateRun
-from auditor.inventory.snapshot import describe_validation_error
 
 #: Labels AKS Fleet puts on every MemberCluster (MS docs: kubernetes-fleet/concepts-member-cluster-labels).
 AKS_CLUSTER_LABELS = (
