@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from auditor.collectors.azure.settings import AzureSettings
 from auditor.collectors.sources import FleetHubSource, HubConfig, SourceOptions
 from auditor.findings import Severity
+from auditor.remediation.plan import PlanOptions
 from auditor.reporters.interface import OutputFormat
 
 DEFAULT_FORMATS = (OutputFormat.HTML, OutputFormat.JSON, OutputFormat.SARIF)
@@ -83,6 +84,21 @@ class GateOptions(_Options):
     allow_partial: bool = False
 
 
+class RemediateOptions(_Options):
+    """``--remediate`` and the planning choices; ``given``: the planning flags typed on the command line
+    (refused without ``--remediate``, where they would do nothing)."""
+
+    enabled: bool = False
+    plan: PlanOptions = Field(default_factory=PlanOptions)
+    given: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _flags_need_remediate(self) -> RemediateOptions:
+        if self.given and not self.enabled:
+            raise ValueError(f"{self.given[0]} is for --remediate; it does nothing without it")
+        return self
+
+
 class ScanConfig(_Options):
     source: SourceOptions = Field(default_factory=SourceOptions)
     policies: PolicyOptions = Field(default_factory=PolicyOptions)
@@ -90,6 +106,7 @@ class ScanConfig(_Options):
     gate: GateOptions = Field(default_factory=GateOptions)
     hubs: HubConfig = Field(default_factory=HubConfig)
     live: LiveOptions = Field(default_factory=LiveOptions)
+    remediate: RemediateOptions = Field(default_factory=RemediateOptions)
     quiet: bool = False
 
     @model_validator(mode="after")
@@ -123,6 +140,7 @@ __all__ = [
     "HubConfig",
     "LiveOptions",
     "PolicyOptions",
+    "RemediateOptions",
     "ReportOptions",
     "ScanConfig",
     "SourceOptions",

@@ -47,6 +47,8 @@ def describe_validation_error(error: ValidationError, *, locate: bool = True) ->
         message = message.removeprefix("Value error, ")
     if not locate:
         return message
+    if first["type"] == "value_error" and not first["loc"]:  # a check of the whole document
+        return message + (f" ({len(problems) - 1} more)" if len(problems) > 1 else "")
     where = ".".join(str(part) for part in first["loc"]) or "(top level)"
     extra = f" ({len(problems) - 1} more)" if len(problems) > 1 else ""
     if first["type"] == "missing":

@@ -22,11 +22,13 @@ from auditor.config import (
     HubConfig,
     LiveOptions,
     PolicyOptions,
+    RemediateOptions,
     ReportOptions,
     SourceOptions,
 )
 from auditor.errors import config_error
 from auditor.findings import Severity
+from auditor.remediation.plan import PlanOptions
 from auditor.reporters.interface import OutputFormat
 
 M = TypeVar("M")
@@ -183,6 +185,61 @@ GATE = OptionGroup(
         waivers=v["waivers"],
         allow_partial=v["allow_partial"],
     ),
+)
+
+
+def _remediate(values: Mapping[str, Any], given: tuple[str, ...]) -> RemediateOptions:
+    only = tuple(dict.fromkeys(i.strip() for item in values["only"] for i in item.split(",") if i.strip()))
+    plan = PlanOptions(
+        only=only,
+        max_hops=values["max_hops"],
+        allow_preview=values["allow_preview"],
+        allow_cost_changes=values["allow_cost_changes"],
+        direct=values["direct"],
+        stagger=values["stagger"],
+    )
+    flags = tuple(flag for flag in given if flag != "--remediate")
+    return RemediateOptions(enabled=values["remediate"], plan=plan, given=flags)
+
+
+REMEDIATE = OptionGroup(
+    "remediate",
+    (
+        click.Option(
+            ["--remediate"],
+            is_flag=True,
+            help="Also plan fixes for the failing findings: remediation-plan.json beside the reports "
+            "(nothing is changed in Azure).",
+        ),
+        click.Option(
+            ["--only"],
+            multiple=True,
+            metavar="IDS",
+            help="Plan fixes only for these policies (comma-separated, repeatable).",
+        ),
+        click.Option(
+            ["--max-hops"],
+            type=click.IntRange(1, 10),
+            default=1,
+            show_default=True,
+            help="Minors a control plane may move in one plan (one step per minor).",
+        ),
+        click.Option(["--allow-preview"], is_flag=True, help="Plan upgrades to preview versions too."),
+        click.Option(
+            ["--allow-cost-changes"], is_flag=True, help="Plan fixes that change billing (the Premium tier)."
+        ),
+        click.Option(
+            ["--direct"],
+            is_flag=True,
+            help="Upgrade fleet members directly instead of through their fleet's update run.",
+        ),
+        click.Option(
+            ["--stagger"],
+            is_flag=True,
+            help="Spread new maintenance windows so a subscription's clusters do not share one.",
+        ),
+    ),
+    _remediate,
 )
 
 ALLOW_PARTIAL = OptionGroup("allow_partial", (_allow_partial(),), lambda v, _: bool(v["allow_partial"]))

@@ -18,6 +18,7 @@ from auditor.cli.options import (
     LIVE,
     POLICIES,
     QUIET,
+    REMEDIATE,
     REPORTS,
     SOURCE,
     validated,
@@ -29,6 +30,7 @@ from auditor.config import (
     HubConfig,
     LiveOptions,
     PolicyOptions,
+    RemediateOptions,
     ReportOptions,
     ScanConfig,
     SourceOptions,
@@ -42,6 +44,9 @@ from auditor.inventory.snapshot import dump_model
 from auditor.outputs import check_snapshot_target, write_reports, write_snapshot
 from auditor.policies.listing import available_policies
 from auditor.policies.loader import Selection, configure
+from auditor.remediation.plan import PLAN_FILE_NAME
+from auditor.remediation.planner import build_plan, check_only
+from auditor.remediation.render import render_plan
 from auditor.reporters.console import render_console
 from auditor.scan import run_scan
 
@@ -63,6 +68,7 @@ def _gather(source: SourceOptions, hubs: HubConfig, live: LiveOptions, quiet: bo
 @POLICIES
 @REPORTS
 @GATE
+@REMEDIATE
 @HUBS
 @LIVE
 @QUIET
@@ -71,6 +77,7 @@ def scan(
     policies: PolicyOptions,
     reports: ReportOptions,
     gate: GateOptions,
+    remediate: RemediateOptions,
     hubs: HubConfig,
     live: LiveOptions,
     quiet: bool,
@@ -88,20 +95,27 @@ def scan(
         gate=gate,
         hubs=hubs,
         live=live,
+        remediate=remediate,
         quiet=quiet,
     )
     # Everything the user gave is validated before any estate is read or any API is called.
     selection = Selection(sets=policies.sets, enable=policies.enable, disable=policies.disable)
     configured = configure(available_policies(policies.policy_dirs), selection)
     accepted = load_waivers(gate.waivers) if gate.waivers else ()
+    check_only(remediate.plan.only, {policy.spec.id for policy in configured})
     estate = _gather(config.source, config.hubs, config.live, config.quiet)
     result = run_scan(estate, configured, started_at=started, fail_on=gate.fail_on, waivers=accepted)
+    plan = build_plan(estate, result, remediate.plan, created_at=started) if remediate.enabled else None
+    extra = [(PLAN_FILE_NAME, dump_model(plan))] if plan else []
     with collector_paused():  # the result lives until exit: no full collection rescans it while rendering
-        written = write_reports(result, reports.formats, reports.output_dir)
+        written = write_reports(result, reports.formats, reports.output_dir, extra)
     if not config.quiet:
         echo.out(render_console(result), newline=False)
         for path in written:
             echo.out(f"report: {path}")
+        if plan:
+            for line in render_plan(plan, reports.output_dir / PLAN_FILE_NAME):
+                echo.out(line)
     sys.exit(exit_code(result, gate.fail_on, allow_partial=gate.allow_partial))
 
 
