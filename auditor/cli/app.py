@@ -11,6 +11,7 @@ from auditor import __version__
 from auditor.cli import echo
 from auditor.cli.options import EXIT_CODES_HELP
 from auditor.cli.policies import policies
+from auditor.cli.remediate import remediate
 from auditor.cli.results import convert, schema
 from auditor.cli.scan import collect, scan
 from auditor.errors import AuditorError
@@ -46,7 +47,7 @@ def cli() -> None:
     """Policy-as-code compliance auditor for AKS and Azure Kubernetes Fleet Manager estates."""
 
 
-for command in (scan, collect, policies, schema, convert):
+for command in (scan, collect, remediate, policies, schema, convert):
     cli.add_command(command)
 
 

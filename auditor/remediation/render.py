@@ -38,3 +38,8 @@ def _step_line(number: int, step: Step, numbers: dict[str, int]) -> str:
     return f"  {number:>3}. {step.reason} [{', '.join(step.policy_ids)}]" + (
         f" (after {after})" if after else ""
     )
+
+
+def step_label(step: Step) -> str:
+    """``action resource`` of a step, e.g. ``upgrade-node-pool aks-qa-sea-01/qa``."""
+    return f"{step.action.value} {_name(step.resource_id)}"

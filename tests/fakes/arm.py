@@ -28,6 +28,7 @@ import trustme
 
 from tests.fakes.arm_estate import ArmEstate
 from tests.fakes.arm_routes import IDENTITY_HEADER, ROUTES, TOKEN, error
+from tests.fakes.arm_writes import WRITE_ROUTES, WriteState
 
 __all__ = [
     "IDENTITY_HEADER",
@@ -124,6 +125,7 @@ class FakeArm:
         self.graph_quota: tuple[int, float] | None = None  # (requests, window seconds)
         self.read_bucket: ReadBucket | None = None  # ARM GETs on /subscriptions/... are unlimited when None
         self._reads: dict[str, tuple[float, float]] = {}  # subscription -> (tokens, updated)
+        self.writes = WriteState()  # remediation: operations, ETags, injected failures
         self.log: list[Call] = []
         self.in_flight = self.peak_in_flight = 0
         self.connections = 0  # TLS connections accepted: connection reuse keeps this near the worker count
@@ -264,6 +266,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._serve("POST")
 
+    def do_PUT(self) -> None:
+        self._serve("PUT")
+
     def _serve(self, method: str) -> None:
         fake = self.server.fake
         url = urlsplit(self.path)
@@ -272,13 +277,13 @@ class _Handler(BaseHTTPRequestHandler):
         route, found, handler = next(
             (
                 (name, m, fn)
-                for name, verb, rx, fn in ROUTES
+                for name, verb, rx, fn in [*ROUTES, *WRITE_ROUTES]
                 if verb == method and (m := rx.fullmatch(url.path))
             ),
             ("unknown", None, None),
         )
         call = Call(
-            route, method, url.path, parse_qs(url.query), json.loads(raw) if route == "graph" else None
+            route, method, url.path, parse_qs(url.query), json.loads(raw) if raw and method != "GET" else None
         )
         fake.track(+1)
         try:

@@ -105,3 +105,11 @@ def test_bad_plan_files_are_one_line_naming_the_file_and_field(
     assert caught.value.message.startswith(f"{path}: ")
     assert message in caught.value.message
     assert "\n" not in caught.value.message
+
+
+def test_remediate_with_a_broken_plan_is_exit_2_and_one_line_before_any_call(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text('{"kind": "RemediationPlan", "schemaVersion": "1.0", "steps": []}', encoding="utf-8")
+    code, out, err = run_cli("remediate", "--plan", str(path))
+    assert (code, out) == (2, "")
+    assert err == f"aks-auditor: error: {path}: createdAt: Field required (1 more)\n"

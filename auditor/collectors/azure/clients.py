@@ -18,6 +18,7 @@ from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.core.pipeline.transport import RequestsTransport
 from azure.core.rest import HttpRequest, HttpResponse
 from azure.mgmt.containerservice import ContainerServiceClient
+from azure.mgmt.containerservicefleet import ContainerServiceFleetMgmtClient
 from azure.mgmt.resourcegraph import ResourceGraphClient
 from requests.utils import get_environ_proxies
 
@@ -91,6 +92,7 @@ class AzureClients:
         self._transport = _PooledTransport(settings.workers + 4, settings.endpoint)
         self._transport.open()  # before any thread can race to open it
         self._aks: dict[str, Any] = {}
+        self._fleet: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._graph: Any = None
 
@@ -112,13 +114,19 @@ class AzureClients:
             return self._graph
 
     def aks(self, subscription: str) -> Any:
+        return self._per_subscription(self._aks, ContainerServiceClient, subscription)
+
+    def fleet(self, subscription: str) -> Any:
+        """The Fleet management client of a subscription (update runs, for remediation)."""
+        return self._per_subscription(self._fleet, ContainerServiceFleetMgmtClient, subscription)
+
+    def _per_subscription(self, cache: dict[str, Any], kind: Any, subscription: str) -> Any:
         with self._lock:
-            client = self._aks.get(subscription)
+            client = cache.get(subscription)
             if client is None:
-                client = ContainerServiceClient(
+                client = cache[subscription] = kind(
                     self._credential, subscription, **self._options(*self._pacing)
                 )
-                self._aks[subscription] = client
             return client
 
     def read_ready_in(self, subscription: str) -> float:

@@ -1,0 +1,252 @@
+"""`aks-auditor remediate --plan` against the fake ARM through the real SDK clients and
+DefaultAzureCredential: a dry run only reads, --apply writes each step once with If-Match, verifies it,
+journals it, and a second run changes nothing."""
+
+from __future__ import annotations
+
+import copy
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auditor.remediation.plan import load_plan
+from tests.collectors.azure.conftest import start_arm  # noqa: F401  # fixture
+from tests.fakes.arm import Call, FakeArm, Fault
+from tests.fakes.arm_estate import SUBSCRIPTION, ArmEstate, cluster_arm_id, norm
+from tests.fakes.arm_examples import AKS, body, graph_row
+from tests.fakes.arm_routes import error
+
+from ..conftest import REPO, run_cli
+
+OLD = cluster_arm_id(SUBSCRIPTION, "rg1", "old1")
+WRITES = {"put_cluster", "put_pool", "upgrade_node_image", "put_maintenance", "put_run", "start_run"}
+
+
+def estate() -> ArmEstate:
+    """One cluster on 1.22.11 (below the catalog's 1.23-1.25), node OS channel None, no windows."""
+    arm = ArmEstate(catalogs={"*": body(f"{AKS}/KubernetesVersions_List.json")})
+    row = graph_row(body(f"{AKS}/ManagedClustersGet.json"))
+    row |= {"id": OLD, "name": "old1", "location": "eastus"}
+    props = row["properties"]
+    props["kubernetesVersion"] = props["currentKubernetesVersion"] = "1.22.11"
+    props["autoUpgradeProfile"] = {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "None"}
+    pool = props["agentPoolProfiles"][0]
+    pool["orchestratorVersion"] = pool["currentOrchestratorVersion"] = "1.22.11"
+    props["agentPoolProfiles"].append(copy.deepcopy(pool) | {"name": "user1", "mode": "User"})
+    arm.add_cluster(row, [])
+    return arm
+
+
+@pytest.fixture
+def fake(start_arm: Callable[[ArmEstate], FakeArm]) -> FakeArm:  # noqa: F811
+    return start_arm(estate())
+
+
+def plan_for(fake: FakeArm, out: Path, *extra: str) -> Path:
+    code, _, err = run_cli(
+        "scan",
+        "--arm-endpoint",
+        fake.base,
+        "--remediate",
+        "--format",
+        "json",
+        "--output-dir",
+        str(out),
+        *extra,
+    )
+    assert code in (1, 3), err
+    return out / "remediation-plan.json"
+
+
+def remediate(fake: FakeArm, plan: Path, *extra: str) -> tuple[int, str, str]:
+    return run_cli(
+        "remediate", "--plan", str(plan), "--arm-endpoint", fake.base, "--wait-interval", "0", *extra
+    )
+
+
+def writes(fake: FakeArm) -> list[Call]:
+    return [c for c in fake.calls() if c.route in WRITES]
+
+
+def journal(plan: Path) -> list[dict[str, Any]]:
+    path = plan.with_name(plan.name + ".journal.jsonl")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_dry_run_reads_only_then_apply_writes_each_step_once_and_a_rerun_changes_nothing(
+    fake: FakeArm, tmp_path: Path
+) -> None:
+    plan_file = plan_for(fake, tmp_path)
+    plan = load_plan(plan_file)
+    actions = [s.action.value for s in plan.steps]
+    assert actions[:3] == ["upgrade-control-plane", "upgrade-node-pool", "upgrade-node-pool"]
+    assert "set-node-os-upgrade-channel" in actions
+    before = len(fake.calls())
+
+    code, out, err = remediate(fake, plan_file)
+    assert (code, err) == (0, "")
+    assert writes(fake) == [], "a dry run never writes"
+    assert {c.method for c in fake.calls()[before:] if c.route != "token"} == {"GET"}
+    assert "nothing was changed in Azure; --apply makes these changes." in out
+    assert not plan_file.with_name(plan_file.name + ".journal.jsonl").exists()
+
+    code, out, err = remediate(fake, plan_file, "--apply", "--yes")
+    assert (code, err) == (0, ""), out
+    cluster = fake.estate.cluster(OLD)
+    assert cluster is not None
+    props = cluster["properties"]
+    assert props["currentKubernetesVersion"] == "1.23.15"
+    assert {p["name"]: p["currentOrchestratorVersion"] for p in props["agentPoolProfiles"]} == {
+        "nodepool1": "1.23.15",
+        "user1": "1.23.15",
+    }
+    assert props["autoUpgradeProfile"]["nodeOSUpgradeChannel"] == "NodeImage"
+    made = writes(fake)
+    assert len(made) == len(plan.steps), "one write per step"
+    assert all(c.status in (200, 201, 202) for c in made)
+    events = journal(plan_file)
+    assert events[0]["event"] == "plan"
+    assert {e["step"] for e in events if e["event"] == "verified"} == {s.id for s in plan.steps}
+
+    code, out, _ = remediate(fake, plan_file, "--apply", "--yes")
+    assert code == 0
+    assert len(writes(fake)) == len(plan.steps), "a finished plan is never written again"
+    assert sum(". done earlier " in line for line in out.splitlines()) == len(plan.steps)
+
+
+def _step_calls(fake: FakeArm, route: str, resource: str) -> list[Call]:
+    return [c for c in fake.calls(route) if c.path.lower() == resource.lower()]
+
+
+def test_a_412_rereads_and_a_changed_premise_drops_the_step_and_blocks_its_dependents(
+    fake: FakeArm, tmp_path: Path
+) -> None:
+    plan_file = plan_for(fake, tmp_path)
+    cluster = fake.estate.cluster(OLD)
+    assert cluster is not None
+
+    def someone_else_upgrades(call: Call) -> bool:
+        cluster["properties"]["kubernetesVersion"] = cluster["properties"]["currentKubernetesVersion"] = (
+            "1.23.12"
+        )
+        fake.writes.bump(OLD)
+        return True
+
+    fake.inject(
+        "put_cluster",
+        Fault(status=412, body=error("PreconditionFailed", "etag"), match=someone_else_upgrades),
+    )
+    code, out, _ = remediate(fake, plan_file, "--apply", "--yes")
+    assert code == 1
+    lines = out.splitlines()
+    assert any(
+        "dropped upgrade-control-plane old1: now kubernetesVersion 1.23.12; the plan expected kubernetesVersion 1.22.11"
+        in line
+        for line in lines
+    ), out
+    assert sum("blocked upgrade-node-pool" in line for line in lines) == 2
+    assert next(c.status for c in _step_calls(fake, "put_cluster", OLD)) == 412
+    assert not fake.calls("put_pool"), "a pool is never upgraded when its control plane step did not happen"
+    assert cluster["properties"]["autoUpgradeProfile"]["nodeOSUpgradeChannel"] == "NodeImage", "others go on"
+
+
+def test_a_409_waits_and_retries(fake: FakeArm, tmp_path: Path) -> None:
+    plan_file = plan_for(fake, tmp_path)
+    fake.inject(
+        "put_pool", Fault(status=409, body=error("OperationNotAllowed", "another operation is in progress"))
+    )
+    code, out, _ = remediate(fake, plan_file, "--apply", "--yes")
+    assert code == 0, out
+    assert [c.status for c in fake.calls("put_pool")].count(409) == 1
+    assert len([c for c in fake.calls("put_pool") if c.status == 200]) == 2
+
+
+def test_an_operation_that_fails_stops_its_dependents_only_and_exits_1(fake: FakeArm, tmp_path: Path) -> None:
+    plan_file = plan_for(fake, tmp_path)
+    fake.writes.fail.add(norm(OLD))
+    code, out, _ = remediate(fake, plan_file, "--apply", "--yes")
+    assert code == 1
+    assert "failed upgrade-control-plane old1: HTTP " in out or "failed upgrade-control-plane old1:" in out
+    assert out.count("blocked upgrade-node-pool") == 2
+    assert not fake.calls("put_pool")
+    events = journal(plan_file)
+    assert [e["event"] for e in events if e.get("step", "").startswith("upgrade-control-plane")] == [
+        "started",
+        "started",
+        "failed",
+    ]
+
+
+def test_a_plan_applied_after_the_cluster_changed_is_revalidated(fake: FakeArm, tmp_path: Path) -> None:
+    plan_file = plan_for(fake, tmp_path)
+    cluster = fake.estate.cluster(OLD)
+    assert cluster is not None
+    cluster["properties"]["autoUpgradeProfile"]["nodeOSUpgradeChannel"] = "SecurityPatch"
+    code, out, _ = remediate(fake, plan_file)
+    assert code == 0
+    assert (
+        "dropped set-node-os-upgrade-channel old1: now nodeOSUpgradeChannel SecurityPatch; the plan expected nodeOSUpgradeChannel None"
+        in out
+    )
+    code, out, _ = remediate(fake, plan_file, "--apply", "--yes")
+    assert cluster["properties"]["autoUpgradeProfile"]["nodeOSUpgradeChannel"] == "SecurityPatch", (
+        "never overwritten"
+    )
+
+
+def test_apply_without_a_terminal_needs_yes(fake: FakeArm, tmp_path: Path) -> None:
+    plan_file = plan_for(fake, tmp_path)
+    code, out, err = remediate(fake, plan_file, "--apply")
+    assert (code, out) == (2, "")
+    assert err == "aks-auditor: error: --apply without a terminal needs --yes (nothing was changed)\n"
+    assert writes(fake) == []
+
+
+def test_a_run_killed_mid_apply_resumes_without_writing_twice(fake: FakeArm, tmp_path: Path) -> None:
+    """A real ``kill -9`` of the CLI while ARM still runs the control plane upgrade it accepted; the
+    re-run polls that operation through the journal's continuation token instead of sending it again."""
+    plan_file = plan_for(fake, tmp_path)
+    journal_file = plan_file.with_name(plan_file.name + ".journal.jsonl")
+    fake.writes.held = True
+    argv = [
+        sys.executable,
+        "-m",
+        "auditor",
+        "remediate",
+        "--plan",
+        str(plan_file),
+        "--arm-endpoint",
+        fake.base,
+    ]
+    child = subprocess.Popen([*argv, "--apply", "--yes", "--wait-interval", "0", "-q"], cwd=REPO)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            lines = journal_file.read_text(encoding="utf-8").splitlines() if journal_file.exists() else []
+            if any('"token"' in line for line in lines):
+                break
+            assert child.poll() is None, "the child ended before its first write was accepted"
+            time.sleep(0.05)
+        else:
+            pytest.fail("no write was started within 60 s")
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert len(fake.calls("put_cluster")) == 1
+    fake.writes.held = False
+    code, out, _ = remediate(fake, plan_file, "--apply", "--yes")
+    assert code == 0, out
+    assert len(fake.calls("put_cluster")) == 2, "the plane once, the channel once: nothing sent twice"
+    first, second = ((c.request or {})["properties"] for c in fake.calls("put_cluster"))
+    assert first["kubernetesVersion"] == "1.23.15"  # sent once, before the kill
+    assert second["autoUpgradeProfile"]["nodeOSUpgradeChannel"] == "NodeImage"
+    cluster = fake.estate.cluster(OLD)
+    assert cluster is not None and cluster["properties"]["currentKubernetesVersion"] == "1.23.15"
+    assert "applied upgrade-control-plane old1" in out
