@@ -90,6 +90,9 @@ class RemediateOptions(_Options):
 
     enabled: bool = False
     plan: PlanOptions = Field(default_factory=PlanOptions)
+    #: ``--apply``: apply the plan right after the scan (live scans only); ``--yes``: without asking.
+    apply: bool = False
+    yes: bool = False
     given: tuple[str, ...] = ()
 
     @model_validator(mode="after")
@@ -118,6 +121,11 @@ class ScanConfig(_Options):
             raise ValueError(f"--fleet-hubs discover needs a live scan (not {used})")
         if self.live.given:
             raise ValueError(f"{self.live.given[0]} is for live scans only; it does nothing with {used}")
+        if self.remediate.apply:
+            raise ValueError(
+                f"--apply changes Azure and needs a live scan (not {used}); "
+                "apply a saved plan with aks-auditor remediate --plan"
+            )
         return self
 
 

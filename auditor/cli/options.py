@@ -199,7 +199,9 @@ def _remediate(values: Mapping[str, Any], given: tuple[str, ...]) -> RemediateOp
         stagger=values["stagger"],
     )
     flags = tuple(flag for flag in given if flag != "--remediate")
-    return RemediateOptions(enabled=values["remediate"], plan=plan, given=flags)
+    return RemediateOptions(
+        enabled=values["remediate"], plan=plan, apply=values["apply"], yes=values["yes"], given=flags
+    )
 
 
 REMEDIATE = OptionGroup(
@@ -238,6 +240,12 @@ REMEDIATE = OptionGroup(
             is_flag=True,
             help="Spread new maintenance windows so a subscription's clusters do not share one.",
         ),
+        click.Option(
+            ["--apply"],
+            is_flag=True,
+            help="Live: apply the plan right after the scan (as remediate --apply, with its exit code).",
+        ),
+        click.Option(["--yes"], is_flag=True, help="With --apply: do not ask for confirmation."),
     ),
     _remediate,
 )

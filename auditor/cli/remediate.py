@@ -16,7 +16,7 @@ from auditor.config import LiveOptions
 from auditor.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, ConfigError
 from auditor.remediation.apply import GOOD, Applier, Outcome, StepResult, Waits
 from auditor.remediation.journal import Journal
-from auditor.remediation.plan import load_plan
+from auditor.remediation.plan import RemediationPlan, load_plan
 from auditor.remediation.render import step_label
 from auditor.remediation.target import StepTarget
 
@@ -55,6 +55,12 @@ REMEDIATE_EXIT_HELP = """Exit codes: 0 every step is applied and verified (or, w
     metavar="SECONDS",
     help="Between reads of a resource another operation is changing (ARM's own polling pace is kept).",
 )
+@click.option(
+    "--respect-maintenance-window",
+    "respect_windows",
+    is_flag=True,
+    help="Defer an upgrade whose cluster is outside its maintenance window now (re-run to apply it later).",
+)
 @LIVE
 @QUIET
 def remediate(
@@ -64,6 +70,7 @@ def remediate(
     journal: Path | None,
     parallel: int,
     wait_interval: float,
+    respect_windows: bool,
     live: LiveOptions,
     quiet: bool,
 ) -> None:
@@ -73,16 +80,43 @@ def remediate(
     the same plan resumes from its journal: finished steps are skipped, started ones polled, not resent.
     """
     plan = load_plan(plan_file)
+    sys.exit(
+        apply_plan(
+            plan,
+            plan_file,
+            live,
+            do_apply=do_apply,
+            yes=yes,
+            journal=journal,
+            parallel=parallel,
+            wait_interval=wait_interval,
+            respect_windows=respect_windows,
+            quiet=quiet,
+        )
+    )
+
+
+def apply_plan(
+    plan: RemediationPlan,
+    plan_file: Path,
+    live: LiveOptions,
+    *,
+    do_apply: bool,
+    yes: bool,
+    journal: Path | None = None,
+    parallel: int = 4,
+    wait_interval: float = 15.0,
+    respect_windows: bool = False,
+    quiet: bool = False,
+) -> int:
+    """Re-check (and with ``do_apply`` apply) a plan; returns the exit code. Also ``scan --apply``."""
     if do_apply and not yes and not sys.stdin.isatty():
         raise ConfigError("--apply without a terminal needs --yes (nothing was changed)")
     if do_apply and not yes:
         clusters = len({step.cluster_id.lower() for step in plan.steps})
         click.confirm(f"Apply {len(plan.steps)} steps to {clusters} clusters/fleets in Azure?", abort=True)
-    record = (
-        Journal.open(journal or plan_file.with_name(plan_file.name + ".journal.jsonl"), plan_file)
-        if do_apply
-        else None
-    )
+    journal_file = journal or plan_file.with_name(plan_file.name + ".journal.jsonl")
+    record = Journal.open(journal_file, plan_file) if do_apply else None
     numbers = {step.id: index for index, step in enumerate(plan.steps, 1)}
 
     def report(result: StepResult) -> None:
@@ -103,6 +137,7 @@ def remediate(
                 apply=do_apply,
                 parallel=parallel,
                 waits=Waits(interval=wait_interval),
+                respect_windows=respect_windows,
                 report=report,
             ).run()
         finally:
@@ -117,9 +152,6 @@ def remediate(
         if not do_apply:
             echo.out("nothing was changed in Azure; --apply makes these changes.")
     if counts[Outcome.UNREADABLE]:
-        sys.exit(EXIT_INCOMPLETE)
-    sys.exit(
-        EXIT_OK
-        if all(result.outcome in GOOD or result.outcome is Outcome.DROPPED for result in results)
-        else EXIT_FINDINGS
-    )
+        return EXIT_INCOMPLETE
+    settled = all(result.outcome in GOOD | {Outcome.DROPPED, Outcome.DEFERRED} for result in results)
+    return EXIT_OK if settled else EXIT_FINDINGS

@@ -23,6 +23,7 @@ from auditor.cli.options import (
     SOURCE,
     validated,
 )
+from auditor.cli.remediate import apply_plan
 from auditor.collectors.gather import EstateGatherer
 from auditor.config import (
     CollectConfig,
@@ -114,8 +115,13 @@ def scan(
         for path in written:
             echo.out(f"report: {path}")
         if plan:
-            for line in render_plan(plan, reports.output_dir / PLAN_FILE_NAME):
+            for line in render_plan(plan, reports.output_dir / PLAN_FILE_NAME, applying=remediate.apply):
                 echo.out(line)
+    if plan and remediate.apply:
+        plan_file = reports.output_dir / PLAN_FILE_NAME
+        sys.exit(
+            apply_plan(plan, plan_file, config.live, do_apply=True, yes=remediate.yes, quiet=config.quiet)
+        )
     sys.exit(exit_code(result, gate.fail_on, allow_partial=gate.allow_partial))
 
 

@@ -17,14 +17,17 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceModifiedError
 
+from auditor.inventory.aks import MAINTENANCE_AUTO_UPGRADE, MAINTENANCE_DEFAULT, MAINTENANCE_NODE_OS
 from auditor.remediation.journal import FINISHED, Journal
 from auditor.remediation.plan import Action, RemediationPlan, Step
 from auditor.remediation.target import Observed, StepTarget
+from auditor.schedule import UnknownSchedule, is_open, next_opening
 
 
 class Outcome(StrEnum):
@@ -37,6 +40,7 @@ class Outcome(StrEnum):
     BLOCKED = "blocked"
     NOT_VERIFIED = "not verified"
     UNREADABLE = "unreadable"
+    DEFERRED = "deferred"
 
 
 #: Outcomes that leave the plan's intent met for a step.
@@ -59,6 +63,15 @@ class Waits:
     precondition_retries: int = 3  # 412s (someone else wrote between our read and our write)
 
 
+#: Which maintenance configuration governs a step with --respect-maintenance-window (the legacy
+#: ``default`` one stands in when the specific one does not exist). Other actions are not deferred.
+WINDOW_OF = {
+    Action.UPGRADE_CONTROL_PLANE: MAINTENANCE_AUTO_UPGRADE,
+    Action.UPGRADE_NODE_POOL: MAINTENANCE_AUTO_UPGRADE,
+    Action.UPGRADE_NODE_IMAGE: MAINTENANCE_NODE_OS,
+}
+
+
 class Applier:
     def __init__(
         self,
@@ -69,6 +82,7 @@ class Applier:
         apply: bool,
         parallel: int = 4,
         waits: Waits = Waits(),
+        respect_windows: bool = False,
         report: Callable[[StepResult], None] = lambda _: None,
     ) -> None:
         self.plan = plan
@@ -78,6 +92,7 @@ class Applier:
         self.parallel = parallel
         self.waits = waits
         self.report = report
+        self.respect_windows = respect_windows
         self._results: dict[str, StepResult] = {}
         self._done = {step.id: threading.Event() for step in plan.steps}
         self._lock = threading.Lock()
@@ -109,12 +124,16 @@ class Applier:
     def _step(self, step: Step) -> StepResult:
         blockers = [d for d in step.depends_on if self._results[d].outcome not in GOOD]
         if blockers:
-            return StepResult(
-                step, Outcome.BLOCKED, f"step {blockers[0]} {self._results[blockers[0]].outcome.value}"
-            )
+            first = self._results[blockers[0]].outcome
+            outcome = Outcome.DEFERRED if first is Outcome.DEFERRED else Outcome.BLOCKED
+            return StepResult(step, outcome, f"step {blockers[0]} {first.value}")
         record = self.journal.record(step.id) if self.journal else None
         if record and record.event in FINISHED:
             return StepResult(step, Outcome.DONE_EARLIER, record.detail or "")
+        if self.respect_windows and not (record and record.event == "started"):
+            closed = self._outside_window(step)
+            if closed:
+                return StepResult(step, Outcome.DEFERRED, closed)
         if not self.apply:
             return self._dry(step)
         if record and record.event == "started":
@@ -122,6 +141,25 @@ class Applier:
             if resumed is not None:
                 return resumed
         return self._write(step)
+
+    def _outside_window(self, step: Step) -> str | None:
+        """Why the step waits for its maintenance window, or None (open now, or no window governs it)."""
+        name = WINDOW_OF.get(step.action)
+        if name is None:
+            return None
+        configs = {config.name: config for config in self.target.windows(step.cluster_id)}
+        config = configs.get(name) or configs.get(MAINTENANCE_DEFAULT)
+        if config is None:
+            return None
+        now = datetime.now(UTC)
+        try:
+            if is_open(config, now):
+                return None
+            opens = next_opening(config, now)
+        except UnknownSchedule as error:
+            return f"cannot tell when {config.name} is open ({error})"
+        when = f"; next opens {opens:%Y-%m-%d %H:%M} UTC" if opens else ""
+        return f"outside {config.name}{when}"
 
     def _dry(self, step: Step) -> StepResult:
         if any(self._results[d].outcome is Outcome.WOULD_APPLY for d in step.depends_on):
@@ -211,6 +249,7 @@ _EVENTS = {
     Outcome.BLOCKED: "blocked",
     Outcome.NOT_VERIFIED: "failed",
     Outcome.UNREADABLE: "failed",
+    Outcome.DEFERRED: "deferred",
 }
 
 

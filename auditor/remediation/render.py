@@ -13,7 +13,7 @@ def _name(resource_id: str) -> str:
     return "/".join(parts[7::2]) if len(parts) > 7 else resource_id
 
 
-def render_plan(plan: RemediationPlan, path: Path) -> list[str]:
+def render_plan(plan: RemediationPlan, path: Path, *, applying: bool = False) -> list[str]:
     numbers = {step.id: index for index, step in enumerate(plan.steps, 1)}
     clusters = {step.cluster_id.lower() for step in plan.steps if step.via is Via.AKS}
     runs = sum(step.via is Via.FLEET for step in plan.steps)
@@ -29,7 +29,8 @@ def render_plan(plan: RemediationPlan, path: Path) -> list[str]:
         for item in plan.manual:
             lines.append(f"  {item.policy_id} {_name(item.resource_id)}: {item.why}")
             lines.extend(f"      $ {command}" for command in item.commands)
-    lines.append("nothing was changed in Azure.")
+    if not applying:
+        lines.append("nothing was changed in Azure.")
     return lines
 
 

@@ -20,6 +20,8 @@ from azure.mgmt.containerservice.models import AgentPool, MaintenanceConfigurati
 from azure.mgmt.containerservicefleet.models import UpdateRun
 
 from auditor.collectors.azure.clients import AzureClients
+from auditor.collectors.azure.normalize import maintenance_configuration
+from auditor.inventory.aks import MaintenanceConfiguration as MaintenanceWindow
 from auditor.inventory.base import arm_segment
 from auditor.remediation.plan import Action, Step
 
@@ -132,6 +134,12 @@ class StepTarget:
             elif state.lower() in {"running", "notstarted", "stopping"}:
                 busy = busy or "Updating"  # another run of the fleet is not finished
         return Observed({"members": members, "runState": run_state}, busy, None, None)
+
+    def windows(self, cluster_id: str) -> tuple[MaintenanceWindow, ...]:
+        """The cluster's maintenance configurations as the inventory models them (for window checks)."""
+        sub, group, name = _parts(cluster_id, "managedClusters")
+        items = self.clients.aks(sub).maintenance_configurations.list_by_managed_cluster(group, name)
+        return tuple(maintenance_configuration(item.as_dict()) for item in items)
 
     # --- writing: each returns an SDK poller ------------------------------------------------------
 

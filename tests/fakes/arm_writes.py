@@ -305,6 +305,17 @@ def _run_row(fake: FakeArm, run_id: str) -> dict[str, Any] | None:
     return next((r for r in fake.estate.tables["aksresources"] if norm(r["id"]) == norm(run_id)), None)
 
 
+def list_runs(fake: FakeArm, call: Call, found: re.Match[str], headers: Message) -> Reply:
+    fleet = norm(found[0].removesuffix("/updateRuns"))
+    runs = [
+        {k: v for k, v in r.items() if k not in {"subscriptionId", "resourceGroup"}}
+        for r in fake.estate.tables["aksresources"]
+        if r["type"] == "microsoft.containerservice/fleets/updateruns"
+        and norm(r["id"]).startswith(fleet + "/")
+    ]
+    return 200, _json({"value": runs}), {}
+
+
 def get_run(fake: FakeArm, call: Call, found: re.Match[str], headers: Message) -> Reply:
     row = _run_row(fake, found[0])
     if row is None:
@@ -384,6 +395,7 @@ WRITE_ROUTES: list[tuple[str, str, re.Pattern[str], Callable[..., Reply]]] = [
         re.compile(rf"(?P<mc>{_MC})/maintenanceConfigurations/(?P<config>[^/]+)", re.I),
         put_maintenance,
     ),
+    ("list_runs", "GET", re.compile(rf"{_FL}/updateRuns", re.I), list_runs),
     ("get_run", "GET", re.compile(rf"{_FL}/updateRuns/(?P<run>[^/]+)", re.I), get_run),
     ("put_run", "PUT", re.compile(rf"{_FL}/updateRuns/(?P<run>[^/]+)", re.I), put_run),
     ("start_run", "POST", re.compile(rf"{_FL}/updateRuns/(?P<run>[^/]+)/start", re.I), start_run),

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,8 @@ import pytest
 from auditor.remediation.plan import load_plan
 from tests.collectors.azure.conftest import start_arm  # noqa: F401  # fixture
 from tests.fakes.arm import Call, FakeArm, Fault
-from tests.fakes.arm_estate import SUBSCRIPTION, ArmEstate, cluster_arm_id, norm
-from tests.fakes.arm_examples import AKS, body, graph_row
+from tests.fakes.arm_estate import SUBSCRIPTION, ArmEstate, cluster_arm_id, fleet_arm_id, norm
+from tests.fakes.arm_examples import AKS, FLEET, body, graph_row
 from tests.fakes.arm_routes import error
 
 from ..conftest import REPO, run_cli
@@ -250,3 +251,112 @@ def test_a_run_killed_mid_apply_resumes_without_writing_twice(fake: FakeArm, tmp
     cluster = fake.estate.cluster(OLD)
     assert cluster is not None and cluster["properties"]["currentKubernetesVersion"] == "1.23.15"
     assert "applied upgrade-control-plane old1" in out
+
+
+def test_fleet_members_are_upgraded_by_one_update_run_created_and_started_once(
+    start_arm: Callable[[ArmEstate], FakeArm],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    arm = estate()
+    second = copy.deepcopy(arm.cluster(OLD))
+    assert second is not None
+    other = cluster_arm_id(SUBSCRIPTION, "rg1", "old2")
+    second |= {"id": other, "name": "old2"}
+    arm.add_cluster(second, [])
+    fleet_id = fleet_arm_id(SUBSCRIPTION, "rg1", "fleet-1")
+    arm.add_fleet(
+        graph_row(body(f"{FLEET}/Fleets_Get.json")) | {"id": fleet_id, "subscriptionId": SUBSCRIPTION}
+    )
+    for name, cluster in (("m1", OLD), ("m2", other)):
+        member = body(f"{FLEET}/FleetMembers_Get.json")
+        member["properties"]["clusterResourceId"] = cluster
+        arm.add_fleet_child(fleet_id, "members", member, name)
+    arm.add_fleet_child(fleet_id, "updateStrategies", body(f"{FLEET}/UpdateStrategies_Get.json"), "rollout")
+    fake = start_arm(arm)
+    plan_file = plan_for(fake, tmp_path)
+    plan = load_plan(plan_file)
+    [run] = [s for s in plan.steps if s.action.value == "start-fleet-update-run"]
+    assert run.to["kubernetesVersion"] == "1.23.15"
+    assert run.to["updateStrategyId"].endswith("/updateStrategies/rollout")
+    assert not [s for s in plan.steps if s.action.value.startswith("upgrade")], (
+        "members are not upgraded directly"
+    )
+
+    code, out, _ = remediate(fake, plan_file, "--apply", "--yes")
+    assert code == 0, out
+    assert [c.status for c in fake.calls("put_run")] == [201]
+    assert [c.status for c in fake.calls("start_run")] == [202]
+    sent = fake.calls("put_run")[0].request or {}
+    assert sent["properties"]["managedClusterUpdate"]["upgrade"] == {
+        "type": "Full",
+        "kubernetesVersion": "1.23.15",
+    }
+    for cluster_id in (OLD, other):
+        row = fake.estate.cluster(cluster_id)
+        assert row is not None and row["properties"]["currentKubernetesVersion"] == "1.23.15"
+    assert not fake.calls("put_pool") and not [
+        c
+        for c in fake.calls("put_cluster")
+        if (c.request or {})["properties"]["kubernetesVersion"] != "1.22.11"
+    ], "nothing is upgraded around the fleet"
+
+
+def test_scan_remediate_apply_is_the_one_shot_form(fake: FakeArm, tmp_path: Path) -> None:
+    code, out, err = run_cli(
+        "scan", "--arm-endpoint", fake.base, "--remediate", "--apply", "--yes", "--output-dir", str(tmp_path)
+    )
+    assert (code, err) == (0, ""), out
+    plan = load_plan(tmp_path / "remediation-plan.json")
+    assert len(writes(fake)) == len(plan.steps)
+    assert "nothing was changed in Azure." not in out
+    assert f"applied: {len(plan.steps)} applied; journal: " in out
+    cluster = fake.estate.cluster(OLD)
+    assert cluster is not None and cluster["properties"]["currentKubernetesVersion"] == "1.23.15"
+
+
+@pytest.mark.parametrize("source", [["--demo"], ["--inventory", "estate.json"]])
+def test_apply_after_a_scan_needs_a_live_scan(tmp_path: Path, source: list[str]) -> None:
+    code, out, err = run_cli(
+        "scan", *source, "--remediate", "--apply", "--yes", "--output-dir", str(tmp_path)
+    )
+    assert (code, out) == (2, "")
+    used = source[0]
+    assert err == (
+        f"aks-auditor: error: --apply changes Azure and needs a live scan (not {used}); "
+        "apply a saved plan with aks-auditor remediate --plan\n"
+    )
+
+
+def _window(**schedule: Any) -> dict[str, Any]:
+    return {
+        "id": f"{OLD}/maintenanceConfigurations/aksManagedAutoUpgradeSchedule",
+        "name": "aksManagedAutoUpgradeSchedule",
+        "properties": {"maintenanceWindow": {"durationHours": 4, "utcOffset": "+00:00", **schedule}},
+    }
+
+
+def test_respecting_maintenance_windows_defers_upgrades_outside_them(fake: FakeArm, tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    closed_day = (now + timedelta(days=3)).strftime("%A")  # a weekly window 3 days away: closed now
+    fake.estate.maintenance[norm(OLD)] = [
+        _window(schedule={"weekly": {"intervalWeeks": 1, "dayOfWeek": closed_day}}, startTime="00:00")
+    ]
+    plan_file = plan_for(fake, tmp_path)
+    code, out, _ = remediate(fake, plan_file, "--apply", "--yes", "--respect-maintenance-window")
+    assert code == 0, out
+    assert "deferred upgrade-control-plane old1: outside aksManagedAutoUpgradeSchedule; next opens " in out
+    assert out.count("deferred upgrade-node-pool") == 2
+    assert "applied set-node-os-upgrade-channel old1" in out, "settings are not upgrades: never deferred"
+    assert not [
+        c
+        for c in fake.calls("put_cluster")
+        if (c.request or {})["properties"]["kubernetesVersion"] != "1.22.11"
+    ]
+
+    opened = (now - timedelta(hours=1)).strftime("%H:00")  # a daily window that started an hour ago
+    fake.estate.maintenance[norm(OLD)] = [_window(schedule={"daily": {"intervalDays": 1}}, startTime=opened)]
+    code, out, _ = remediate(fake, plan_file, "--apply", "--yes", "--respect-maintenance-window")
+    assert code == 0, out
+    assert "applied upgrade-control-plane old1" in out
+    cluster = fake.estate.cluster(OLD)
+    assert cluster is not None and cluster["properties"]["currentKubernetesVersion"] == "1.23.15"
