@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from azure.core.credentials import TokenCredential
 
 from auditor.cli import echo
 from auditor.cli.live import call_log, credential
 from auditor.cli.options import LIVE, QUIET
 from auditor.collectors.azure.clients import AzureClients
+from auditor.collectors.gather import EstateGatherer
+from auditor.collectors.sources import HubConfig, SourceOptions
 from auditor.config import LiveOptions
 from auditor.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, ConfigError
+from auditor.inventory.base import arm_segment
+from auditor.policies.listing import available_policies
+from auditor.policies.loader import Selection, configure
 from auditor.remediation.apply import GOOD, Applier, Outcome, StepResult, Waits
 from auditor.remediation.journal import Journal
 from auditor.remediation.plan import RemediationPlan, load_plan
-from auditor.remediation.render import step_label
+from auditor.remediation.render import short_name, step_label
 from auditor.remediation.target import StepTarget
+from auditor.remediation.verify import changes
+from auditor.scan import run_scan
 
 REMEDIATE_EXIT_HELP = """Exit codes: 0 every step is applied and verified (or, without --apply, could be);
 1 a step failed, did not verify or was blocked by one that did; 2 bad plan, journal or options;
@@ -142,6 +151,9 @@ def apply_plan(
             ).run()
         finally:
             clients.close()
+        if do_apply and not quiet and any(result.outcome is Outcome.APPLIED for result in results):
+            for line in _judged_again(plan, results, live, azure_credential):
+                echo.out(line)
     counts = Counter(result.outcome for result in results)
     if not quiet:
         shown = ", ".join(f"{count} {outcome.value}" for outcome, count in counts.items()) or "nothing to do"
@@ -155,3 +167,32 @@ def apply_plan(
         return EXIT_INCOMPLETE
     settled = all(result.outcome in GOOD | {Outcome.DROPPED, Outcome.DEFERRED} for result in results)
     return EXIT_OK if settled else EXIT_FINDINGS
+
+
+def _judged_again(
+    plan: RemediationPlan, results: list[StepResult], live: LiveOptions, azure_credential: TokenCredential
+) -> list[str]:
+    """Collect the subscriptions the applied steps touched again, evaluate the built-in policies they
+    fix, and say how each of those findings stands now."""
+    applied = [r for r in results if r.outcome is Outcome.APPLIED]
+    subscriptions = tuple(sorted({arm_segment(r.step.cluster_id, "subscriptions") or "" for r in applied}))
+    settings = live.azure.model_copy(
+        update={"subscriptions": subscriptions, "management_groups": (), "exclude_subscriptions": ()}
+    )
+    estate = EstateGatherer(SourceOptions(), HubConfig(), settings).gather(azure_credential)
+    wanted = {policy_id for r in applied for policy_id in r.step.policy_ids}
+    policies = [
+        p
+        for p in configure(available_policies(()), Selection(enable=frozenset(wanted)))
+        if p.spec.id in wanted
+    ]
+    after = run_scan(estate, policies, started_at=datetime.now(UTC), fail_on=None)
+    lines = [f"judged again after a fresh collection of {len(subscriptions)} subscription(s):"]
+    for change in changes(results, after):
+        now = change.after.value if change.after else "not reported"
+        mark = "fixed" if change.fixed else "still"
+        lines.append(f"  {mark} {change.policy_id} {short_name(change.resource_id)}: fail -> {now}")
+    unknown = sorted(wanted - {p.spec.id for p in policies})
+    if unknown:
+        lines.append(f"  not judged again (not built-in policies; re-run your scan): {', '.join(unknown)}")
+    return lines

@@ -7,7 +7,7 @@ from pathlib import Path
 from auditor.remediation.plan import RemediationPlan, Step, Via
 
 
-def _name(resource_id: str) -> str:
+def short_name(resource_id: str) -> str:
     """``cluster``, ``cluster/pool`` or ``cluster/config`` (fleets: ``fleet/run``) from an ARM id."""
     parts = resource_id.strip("/").split("/")
     return "/".join(parts[7::2]) if len(parts) > 7 else resource_id
@@ -27,7 +27,7 @@ def render_plan(plan: RemediationPlan, path: Path, *, applying: bool = False) ->
     if plan.manual:
         lines.append("needs a person:")
         for item in plan.manual:
-            lines.append(f"  {item.policy_id} {_name(item.resource_id)}: {item.why}")
+            lines.append(f"  {item.policy_id} {short_name(item.resource_id)}: {item.why}")
             lines.extend(f"      $ {command}" for command in item.commands)
     if not applying:
         lines.append("nothing was changed in Azure.")
@@ -43,4 +43,4 @@ def _step_line(number: int, step: Step, numbers: dict[str, int]) -> str:
 
 def step_label(step: Step) -> str:
     """``action resource`` of a step, e.g. ``upgrade-node-pool aks-qa-sea-01/qa``."""
-    return f"{step.action.value} {_name(step.resource_id)}"
+    return f"{step.action.value} {short_name(step.resource_id)}"

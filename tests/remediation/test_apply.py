@@ -109,6 +109,9 @@ def test_dry_run_reads_only_then_apply_writes_each_step_once_and_a_rerun_changes
         "user1": "1.23.15",
     }
     assert props["autoUpgradeProfile"]["nodeOSUpgradeChannel"] == "NodeImage"
+    assert "judged again after a fresh collection of 1 subscription(s):" in out
+    for fixed in ("AKS-001 old1", "AKS-002 old1/nodepool1", "AKS-002 old1/user1", "AKS-007 old1"):
+        assert f"  fixed {fixed}: fail -> pass" in out.splitlines(), out
     made = writes(fake)
     assert len(made) == len(plan.steps), "one write per step"
     assert all(c.status in (200, 201, 202) for c in made)
