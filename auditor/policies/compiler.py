@@ -94,7 +94,9 @@ def compile_policy(configured: ConfiguredPolicy, env: Environment, kind: Resourc
     remediation = None
     if spec.remediation is not None:
         remediation = Remediation(
-            action=spec.remediation.action, args=spec.remediation.args, guidance=spec.remediation.guidance
+            action=spec.remediation.action,
+            args={**spec.remediation.args, **configured.remediation_args},
+            guidance=spec.remediation.guidance,
         )
     return CompiledPolicy(
         spec=spec,

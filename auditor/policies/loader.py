@@ -130,6 +130,8 @@ class Selection:
 class ConfiguredPolicy:
     source: PolicySource
     params: dict[str, Any]
+    #: ``--set ID.remediation.KEY=VALUE``: the policy's remediation args with these replaced.
+    remediation_args: dict[str, Any] = field(default_factory=dict)
 
     @property
     def spec(self) -> PolicySpec:
@@ -145,12 +147,18 @@ def configure(sources: Iterable[PolicySource], selection: Selection) -> list[Con
             if policy_id not in known:
                 raise ConfigError(f"{flag} {policy_id}: no such policy (see `aks-auditor policies list`)")
     overrides: dict[str, dict[str, Any]] = {}
+    remediation: dict[str, dict[str, Any]] = {}
     for key, text in selection.sets.items():
         policy_id, dot, param = key.partition(".")
         if not dot or not param:
             raise ConfigError(f"--set {key}={text}: expected POLICY_ID.parameter=value")
         if policy_id not in known:
             raise ConfigError(f"--set {key}={text}: no such policy {policy_id!r}")
+        if param.startswith("remediation."):
+            remediation.setdefault(policy_id, {})[param.removeprefix("remediation.")] = _remediation_arg(
+                known[policy_id].spec, key, text
+            )
+            continue
         declared = known[policy_id].spec.parameters.get(param)
         if declared is None:
             names = ", ".join(sorted(known[policy_id].spec.parameters)) or "none"
@@ -169,5 +177,23 @@ def configure(sources: Iterable[PolicySource], selection: Selection) -> list[Con
             continue
         params = {name: p.default for name, p in spec.parameters.items()}
         params.update(overrides.get(spec.id, {}))
-        configured.append(ConfiguredPolicy(source, params))
+        configured.append(ConfiguredPolicy(source, params, remediation.get(spec.id, {})))
     return configured
+
+
+def _remediation_arg(spec: PolicySpec, key: str, text: str) -> Any:
+    """A ``--set ID.remediation.ARG=VALUE`` value, typed like the arg it replaces (YAML scalar rules)."""
+    arg = key.split(".", 2)[2]
+    args = spec.remediation.args if spec.remediation else {}
+    if arg not in args:
+        names = ", ".join(sorted(args)) or "none"
+        raise ConfigError(
+            f"--set {key}={text}: policy {spec.id} has no remediation arg {arg!r} (args: {names})"
+        )
+    value = yaml.safe_load(text) if text.strip() else text
+    default = args[arg]
+    if type(value) is not type(default) and not (
+        isinstance(default, str) and isinstance(value, int | float | bool)
+    ):
+        raise ConfigError(f"--set {key}={text}: expected a {type(default).__name__} like {default!r}")
+    return str(value) if isinstance(default, str) else value

@@ -363,3 +363,26 @@ def test_respecting_maintenance_windows_defers_upgrades_outside_them(fake: FakeA
     assert "applied upgrade-control-plane old1" in out
     cluster = fake.estate.cluster(OLD)
     assert cluster is not None and cluster["properties"]["currentKubernetesVersion"] == "1.23.15"
+
+
+def test_nothing_outside_the_scans_scope_is_planned_or_touched(
+    start_arm: Callable[[ArmEstate], FakeArm],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    arm = estate()
+    elsewhere = copy.deepcopy(arm.cluster(OLD))
+    assert elsewhere is not None
+    other_sub = "11111111-2222-3333-4444-555555555555"
+    other = cluster_arm_id(other_sub, "rg1", "old9")
+    elsewhere |= {"id": other, "name": "old9", "subscriptionId": other_sub}
+    arm.add_cluster(elsewhere, [])
+    fake = start_arm(arm)
+    plan_file = plan_for(fake, tmp_path, "--subscription", SUBSCRIPTION)
+    plan = load_plan(plan_file)
+    assert plan.steps and all(SUBSCRIPTION in s.cluster_id for s in plan.steps)
+    code, out, _ = remediate(fake, plan_file, "--apply", "--yes")
+    assert code == 0, out
+    assert writes(fake) and all(SUBSCRIPTION in c.path for c in writes(fake))
+    assert not [c for c in fake.calls() if other_sub in c.path], "the other subscription is never even read"
+    row = fake.estate.cluster(other)
+    assert row is not None and row["properties"]["currentKubernetesVersion"] == "1.22.11"

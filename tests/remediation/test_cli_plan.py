@@ -113,3 +113,53 @@ def test_remediate_with_a_broken_plan_is_exit_2_and_one_line_before_any_call(tmp
     code, out, err = run_cli("remediate", "--plan", str(path))
     assert (code, out) == (2, "")
     assert err == f"aks-auditor: error: {path}: createdAt: Field required (1 more)\n"
+
+
+def test_set_overrides_a_policys_remediation_args_in_the_plan(tmp_path: Path) -> None:
+    code, _, err = run_cli(
+        "scan",
+        "--demo",
+        "--remediate",
+        "-q",
+        "--output-dir",
+        str(tmp_path),
+        "--set",
+        "AKS-007.remediation.channel=SecurityPatch",
+        "--set",
+        "AKS-011.remediation.startTime=06:00",
+        "--set",
+        "AKS-011.remediation.durationHours=6",
+    )
+    assert (code, err) == (1, "")
+    plan = load_plan(tmp_path / "remediation-plan.json")
+    channels = {
+        s.to["nodeOSUpgradeChannel"] for s in plan.steps if s.action.value == "set-node-os-upgrade-channel"
+    }
+    assert channels == {"SecurityPatch"}
+    windows = [
+        s.to["maintenanceWindow"]
+        for s in plan.steps
+        if s.resource_id.endswith("/aksManagedNodeOSUpgradeSchedule")
+    ]
+    assert windows and all((w["startTime"], w["durationHours"]) == ("06:00", 6) for w in windows)
+    report = json.loads((tmp_path / "aks-auditor.json").read_text(encoding="utf-8"))
+    assert {
+        f["remediation"]["args"]["channel"]
+        for f in report["findings"]
+        if f["policyId"] == "AKS-007" and f["status"] == "fail"
+    } == {"SecurityPatch"}, "the reports show the args the plan uses"
+
+
+@pytest.mark.parametrize(
+    ("assignment", "message"),
+    [
+        ("AKS-007.remediation.colour=x", "policy AKS-007 has no remediation arg 'colour' (args: channel)"),
+        ("AKS-011.remediation.durationHours=long", "expected a int like 8"),
+    ],
+)
+def test_bad_remediation_overrides_are_one_line(tmp_path: Path, assignment: str, message: str) -> None:
+    code, _, err = run_cli(
+        "scan", "--demo", "--remediate", "--set", assignment, "--output-dir", str(tmp_path)
+    )
+    assert code == 2
+    assert err == f"aks-auditor: error: --set {assignment}: {message}\n"
