@@ -386,3 +386,27 @@ def test_nothing_outside_the_scans_scope_is_planned_or_touched(
     assert not [c for c in fake.calls() if other_sub in c.path], "the other subscription is never even read"
     row = fake.estate.cluster(other)
     assert row is not None and row["properties"]["currentKubernetesVersion"] == "1.22.11"
+
+
+def test_a_stale_node_image_is_upgraded_with_the_node_image_operation(
+    start_arm: Callable[[ArmEstate], FakeArm],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    arm = estate()
+    row = arm.cluster(OLD)
+    assert row is not None
+    row["properties"]["kubernetesVersion"] = row["properties"]["currentKubernetesVersion"] = "1.25.5"
+    for pool in row["properties"]["agentPoolProfiles"]:
+        pool["orchestratorVersion"] = pool["currentOrchestratorVersion"] = "1.25.5"
+        pool["nodeImageVersion"] = "AKSUbuntu-2204gen2containerd-202401.09.0"
+        pool["latestNodeImageVersion"] = "AKSUbuntu-2204gen2containerd-202405.20.0"
+    fake = start_arm(arm)
+    plan_file = plan_for(fake, tmp_path, "--deep")
+    images = [s for s in load_plan(plan_file).steps if s.action.value == "upgrade-node-image"]
+    assert {s.resource_id.rsplit("/", 1)[-1] for s in images} == {"nodepool1", "user1"}
+    code, out, _ = remediate(fake, plan_file, "--apply", "--yes")
+    assert code == 0, out
+    assert [c.status for c in fake.calls("upgrade_node_image")] == [202, 202]
+    assert {p["nodeImageVersion"] for p in row["properties"]["agentPoolProfiles"]} == {
+        "AKSUbuntu-2204gen2containerd-202405.20.0"
+    }
