@@ -75,9 +75,10 @@ def check_snapshot_target(path: Path) -> None:
         raise OutputError(f"{path}: cannot write snapshot: {describe(error)}") from None
 
 
-def write_snapshot(path: Path, content: bytes | str) -> None:
-    """Write a collected snapshot atomically; an OutputError (exit 4) names the path and the reason."""
+def write_output(path: Path, content: bytes | str, what: str) -> None:
+    """Write one file atomically (a snapshot, a JUnit file); an OutputError (exit 4) names the path,
+    ``what`` it is and the reason."""
     try:
         write_atomic(path, content)
     except OSError as error:
-        raise OutputError(f"{path}: cannot write snapshot: {describe(error)}") from None
+        raise OutputError(f"{path}: cannot write {what}: {describe(error)}") from None

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
 
 from auditor.cli import echo
+from auditor.errors import EXIT_FINDINGS, EXIT_OK, ConfigError
+from auditor.outputs import write_output
 from auditor.policies.listing import available_policies, policy_document, summary_line, validate_policy_dirs
+from auditor.policies.testkit import case_lines, coverage_lines, junit, load_targets, run_tests
 
 _EXTRA_DIRS = click.option(
     "--policies",
@@ -46,3 +50,51 @@ def policies_validate(directories: tuple[Path, ...]) -> None:
     """Validate policy files (structure, expressions, parameters) and run their test cases."""
     summary = validate_policy_dirs(directories)
     echo.out(f"{summary.policies} policies valid, {summary.cases} test cases passed")
+
+
+@policies.command("test")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--filter", "name_filter", metavar="TEXT", help="Only cases whose 'ID name' contains TEXT.")
+@click.option("--coverage", is_flag=True, help="Also show which outcomes each policy's cases reach.")
+@click.option(
+    "--require-outcomes",
+    is_flag=True,
+    help="Fail (exit 1) when a policy's cases miss an outcome that applies to it (implies --coverage).",
+)
+@click.option(
+    "--junit",
+    "junit_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the results as JUnit XML (for CI test tabs).",
+)
+def policies_test(
+    paths: tuple[Path, ...],
+    name_filter: str | None,
+    coverage: bool,
+    require_outcomes: bool,
+    junit_file: Path | None,
+) -> None:
+    """Run the test cases of policy files (inline tests: and ID.tests.yaml beside each policy).
+
+    Exit codes: 0 every case passes; 1 a case does not (or, with --require-outcomes, an outcome is
+    not reached); 2 a broken policy or test file.
+    """
+    runs = run_tests(load_targets(paths), name_filter)
+    results = [case for run in runs for case in run.cases]
+    for case in results:
+        for line in case_lines(case):
+            echo.out(line)
+    if coverage or require_outcomes:
+        for line in coverage_lines(runs):
+            echo.out(line)
+    failed = sum(not case.ok for case in results)
+    missing = sum(bool(run.missing) for run in runs) if require_outcomes else 0
+    echo.out(
+        f"{len(results) - failed} passed, {failed} failed in {len(runs)} policies"
+        + (f"; {missing} policies miss an outcome" if missing else "")
+    )
+    if junit_file is not None:
+        write_output(junit_file, junit(runs), "JUnit results")
+    if not results:
+        raise ConfigError(f"no test cases matched in {', '.join(map(str, paths))}")
+    sys.exit(EXIT_FINDINGS if failed or missing else EXIT_OK)

@@ -14,16 +14,22 @@ from auditor.config import ReportOptions
 from auditor.findings import ScanResult
 from auditor.inventory import Estate
 from auditor.outputs import write_reports
+from auditor.policies.model import PolicySpec
 from auditor.remediation.plan import RemediationPlan
 from auditor.result_file import load_result
 
-SCHEMAS: dict[str, type[BaseModel]] = {"inventory": Estate, "result": ScanResult, "plan": RemediationPlan}
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "inventory": Estate,
+    "result": ScanResult,
+    "plan": RemediationPlan,
+    "policy": PolicySpec,
+}
 
 
 @click.command()
 @click.argument("kind", type=click.Choice(list(SCHEMAS)))
 def schema(kind: str) -> None:
-    """Print the JSON Schema of the inventory snapshot, the scan result or the remediation plan."""
+    """Print the JSON Schema of a snapshot, a scan result, a remediation plan or a policy file."""
     echo.out(json.dumps(SCHEMAS[kind].model_json_schema(by_alias=True), indent=2))
 
 

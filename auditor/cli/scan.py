@@ -42,7 +42,7 @@ from auditor.gates.waivers import load_waivers
 from auditor.gcpause import collector_paused
 from auditor.inventory import Estate
 from auditor.inventory.snapshot import dump_model
-from auditor.outputs import check_snapshot_target, write_reports, write_snapshot
+from auditor.outputs import check_snapshot_target, write_output, write_reports
 from auditor.policies.listing import available_policies
 from auditor.policies.loader import Selection, configure
 from auditor.remediation.plan import PLAN_FILE_NAME
@@ -144,7 +144,7 @@ def collect(output: Path, hubs: HubConfig, allow_partial: bool, live: LiveOption
     )
     check_snapshot_target(config.output)
     estate = _gather(SourceOptions(), config.hubs, config.live, config.quiet)
-    write_snapshot(config.output, dump_model(estate))
+    write_output(config.output, dump_model(estate), "snapshot")
     gaps = estate.coverage.gaps
     if not config.quiet:
         echo.out(

@@ -11,7 +11,7 @@ from typing import Any
 from auditor.errors import ConfigError, PolicyError
 from auditor.policies.evaluator import Evaluator
 from auditor.policies.loader import PolicySource, Selection, configure, load_policy_dirs
-from auditor.policies.testing import run_policy_tests
+from auditor.policies.testing import policy_cases, run_policy_tests
 from auditor.resources import builtin_policies_dir
 
 
@@ -55,7 +55,7 @@ def validate_policy_dirs(directories: Sequence[Path]) -> ValidationSummary:
     Evaluator(configured, datetime.now(UTC))  # compiles every expression for every resource kind
     failures = []
     for source in sources:
-        if not source.spec.tests:
+        if not policy_cases(source):
             failures.append(f"{source.path}: {source.spec.id}: tests: no test cases (each policy needs some)")
         for case in run_policy_tests(source):
             failures.extend(
@@ -63,4 +63,4 @@ def validate_policy_dirs(directories: Sequence[Path]) -> ValidationSummary:
             )
     if failures:
         raise PolicyError(failures[0] + (f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""))
-    return ValidationSummary(len(sources), sum(len(s.spec.tests) for s in sources))
+    return ValidationSummary(len(sources), sum(len(policy_cases(s)) for s in sources))

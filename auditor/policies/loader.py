@@ -59,16 +59,26 @@ def load_policy_file(path: Path, *, builtin: bool = False) -> PolicySource:
     if spec.id != path.stem:
         raise PolicyError(f"{path}: {spec.id}: id: must equal the file name {path.stem!r}")
     for name, parameter in spec.parameters.items():
-        problem = param_type_problem(parameter.type, parameter.default)
+        problem = param_type_problem(parameter.type, parameter.default) or parameter.bounds_problem(
+            parameter.default
+        )
         if problem:
             raise PolicyError(_where(path, spec.id, f"parameters.{name}.default") + f": {problem}")
     return PolicySource(spec, path, builtin)
 
 
+#: ``ID.tests.yaml`` beside a policy holds more test cases for it; it is not a policy file.
+TESTS_SUFFIX = ".tests"
+
+
 def policy_files(directory: Path) -> list[Path]:
     if not directory.is_dir():
         raise ConfigError(f"{directory}: policy directory not found")
-    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    return sorted(
+        p
+        for p in directory.rglob("*")
+        if p.suffix in (".yaml", ".yml") and p.is_file() and not p.stem.endswith(TESTS_SUFFIX)
+    )
 
 
 def load_policy_dirs(builtin_dir: Path | None, extra_dirs: Sequence[Path]) -> list[PolicySource]:
@@ -166,9 +176,13 @@ def configure(sources: Iterable[PolicySource], selection: Selection) -> list[Con
                 f"--set {key}={text}: policy {policy_id} has no parameter {param!r} (parameters: {names})"
             )
         try:
-            overrides.setdefault(policy_id, {})[param] = parse_param_value(declared.type, text)
+            value = parse_param_value(declared.type, text)
         except ValueError as error:
             raise ConfigError(f"--set {key}={text}: {error}") from None
+        problem = declared.bounds_problem(value)
+        if problem:
+            raise ConfigError(f"--set {key}={text}: {problem}")
+        overrides.setdefault(policy_id, {})[param] = value
     configured = []
     for source in sources:
         spec = source.spec

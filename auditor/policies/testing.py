@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
 
 from auditor.errors import PolicyError, describe_validation_error
-from auditor.findings import Finding
+from auditor.findings import Finding, Status
 from auditor.inventory import Estate
 from auditor.inventory.base import normalize_id
 from auditor.policies.evaluator import Evaluator
-from auditor.policies.loader import ConfiguredPolicy, PolicySource
+from auditor.policies.loader import TESTS_SUFFIX, ConfiguredPolicy, PolicySource, param_type_problem
 from auditor.policies.model import PolicyTest
 from auditor.timeutil import as_utc
 
@@ -22,15 +24,34 @@ DEFAULT_TEST_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
+class Mismatch:
+    """One resource whose verdict differs from the case's expectation (``got`` None: no single finding)."""
+
+    key: str
+    expected: Status
+    got: Finding | None
+    found: int = 1
+
+    def __str__(self) -> str:
+        if self.got is None:
+            return f"{self.key}: expected {self.expected.value}, found {self.found} findings for it"
+        return f"{self.key}: expected {self.expected.value}, got {self.got.status.value}: {self.got.message}"
+
+
+@dataclass(frozen=True)
 class CaseResult:
     policy_id: str
     case: str
-    problems: tuple[str, ...]
+    mismatches: tuple[Mismatch, ...]
     findings: tuple[Finding, ...]
 
     @property
+    def problems(self) -> tuple[str, ...]:
+        return tuple(str(m) for m in self.mismatches)
+
+    @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.mismatches
 
 
 def _estate(source: PolicySource, case: PolicyTest, now: datetime) -> Estate:
@@ -56,20 +77,58 @@ def run_case(source: PolicySource, case: PolicyTest) -> CaseResult:
         raise PolicyError(
             f"{source.path}: {spec.id}: tests[{case.name}].params: unknown parameter(s) {unknown}"
         )
+    for name, value in case.params.items():
+        declared = spec.parameters[name]
+        problem = param_type_problem(declared.type, value) or declared.bounds_problem(value)
+        if problem:
+            raise PolicyError(f"{source.path}: {spec.id}: tests[{case.name}].params.{name}: {problem}")
     params = {name: p.default for name, p in spec.parameters.items()} | case.params
     now = as_utc(case.now or DEFAULT_TEST_NOW)
     findings = Evaluator([ConfiguredPolicy(source, params)], now).evaluate(_estate(source, case, now))
-    problems = []
+    mismatches = []
     for key, expected in case.expect.items():
         matched = _match(findings, key)
         if len(matched) != 1:
-            problems.append(f"{key}: expected {expected.value}, found {len(matched)} findings for it")
+            mismatches.append(Mismatch(key, expected, None, len(matched)))
         elif matched[0].status is not expected:
-            problems.append(
-                f"{key}: expected {expected.value}, got {matched[0].status.value}: {matched[0].message}"
-            )
-    return CaseResult(spec.id, case.name, tuple(problems), findings)
+            mismatches.append(Mismatch(key, expected, matched[0]))
+    return CaseResult(spec.id, case.name, tuple(mismatches), findings)
+
+
+def extra_cases_file(source: PolicySource) -> Path:
+    """``ID.tests.yaml`` beside the policy file: test cases too big to sit inline."""
+    return source.path.with_name(f"{source.spec.id}{TESTS_SUFFIX}{source.path.suffix}")
+
+
+def policy_cases(source: PolicySource) -> tuple[PolicyTest, ...]:
+    """The policy's inline ``tests:`` and those of its ``ID.tests.yaml`` (a list, or ``tests:`` of one)."""
+    path = extra_cases_file(source)
+    if not path.is_file():
+        return source.spec.tests
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        raise PolicyError(f"{path}: not valid YAML{where}") from None
+    items = raw.get("tests") if isinstance(raw, dict) else raw
+    if not isinstance(items, list):
+        raise PolicyError(f"{path}: expected a list of test cases (or tests: [...])")
+    cases = []
+    for index, item in enumerate(items):
+        try:
+            cases.append(PolicyTest.model_validate(item))
+        except ValidationError as error:
+            raise PolicyError(
+                f"{path}: {source.spec.id}: tests.{index}: {describe_validation_error(error)}"
+            ) from None
+    extra = tuple(cases)
+    names = [case.name for case in (*source.spec.tests, *extra)]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise PolicyError(f"{path}: {source.spec.id}: test case name(s) used twice: {', '.join(twice)}")
+    return (*source.spec.tests, *extra)
 
 
 def run_policy_tests(source: PolicySource) -> list[CaseResult]:
-    return [run_case(source, case) for case in source.spec.tests]
+    return [run_case(source, case) for case in policy_cases(source)]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
 import pytest
 
 from auditor.findings import Status
 from auditor.policies.loader import PolicySource, load_policy_dirs
-from auditor.policies.testing import run_case
 from auditor.resources import builtin_policies_dir
+
+from ..conftest import run_cli
 
 SOURCES = load_policy_dirs(builtin_policies_dir(), [])
 CASES = [(source, case) for source in SOURCES for case in source.spec.tests]
@@ -34,10 +38,21 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize(("source", "case"), CASES, ids=[f"{s.spec.id}:{c.name}" for s, c in CASES])
-def test_policy_case(source: PolicySource, case: object) -> None:
-    result = run_case(source, case)  # type: ignore[arg-type]
-    assert result.ok, "\n".join(result.problems)
+def test_every_builtin_case_passes_through_policies_test_and_reaches_every_outcome(tmp_path: Path) -> None:
+    """The same command policy authors run: every case, coverage required, JUnit for CI."""
+    junit_file = tmp_path / "policies.junit.xml"
+    code, out, err = run_cli(
+        "policies", "test", str(builtin_policies_dir()), "--require-outcomes", "--junit", str(junit_file)
+    )
+    assert (code, err) == (0, ""), out
+    lines = out.splitlines()
+    assert sorted(line for line in lines if line.startswith("PASS ")) == sorted(
+        f"PASS {s.spec.id} {c.name}" for s, c in CASES
+    )
+    assert not [line for line in lines if "missing:" in line]
+    assert lines[-1] == f"{len(CASES)} passed, 0 failed in {len(SOURCES)} policies"
+    suites = ET.parse(junit_file).getroot()
+    assert sum(int(suite.get("tests", "0")) for suite in suites) == len(CASES)
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=[s.spec.id for s in SOURCES])
