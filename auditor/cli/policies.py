@@ -12,6 +12,7 @@ from auditor.cli import echo
 from auditor.errors import EXIT_FINDINGS, EXIT_OK, ConfigError
 from auditor.outputs import write_output
 from auditor.policies.listing import available_policies, policy_document, summary_line, validate_policy_dirs
+from auditor.policies.scaffold import scaffold
 from auditor.policies.testkit import case_lines, coverage_lines, junit, load_targets, run_tests
 
 _EXTRA_DIRS = click.option(
@@ -98,3 +99,29 @@ def policies_test(
     if not results:
         raise ConfigError(f"no test cases matched in {', '.join(map(str, paths))}")
     sys.exit(EXIT_FINDINGS if failed or missing else EXIT_OK)
+
+
+@policies.command("new")
+@click.argument("policy_id")
+@click.option(
+    "--resource",
+    type=click.Choice(
+        ["cluster", "nodePool", "fleet", "updateRun", "autoUpgradeProfile", "memberCluster", "placement"]
+    ),
+    default="cluster",
+    show_default=True,
+    help="The resource kind the policy judges.",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path(),
+    show_default=True,
+    help="Folder for the policy, its tests file and the policy JSON Schema.",
+)
+def policies_new(policy_id: str, resource: str, output_dir: Path) -> None:
+    """Scaffold a policy and its tests file (they pass `policies test` as written), with comments."""
+    for path, text in scaffold(policy_id, resource, output_dir).items():
+        write_output(path, text, "policy scaffold")
+        echo.out(f"wrote {path}")
+    echo.out(f"next: aks-auditor policies test {output_dir}")

@@ -90,7 +90,7 @@ class PolicyTest(_Strict):
     expect: dict[str, Status]
 
 
-_ID = re.compile(r"^[A-Z][A-Z0-9]*-[0-9]{3,}$")
+POLICY_ID = re.compile(r"^[A-Z][A-Z0-9]*-[0-9]{3,}$")
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _PARAM = re.compile(r"^[a-z][a-z0-9_]*$")
 _LET = re.compile(r"^[a-z][A-Za-z0-9]*$")
@@ -160,7 +160,7 @@ class PolicySpec(_Strict):
     @field_validator("id")
     @classmethod
     def _id_shape(cls, value: str) -> str:
-        if not _ID.match(value):
+        if not POLICY_ID.match(value):
             raise ValueError(f"expected an id like AKS-001, got {value!r}")
         return value
 

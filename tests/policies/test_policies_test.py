@@ -161,3 +161,52 @@ def test_a_default_or_a_case_parameter_outside_its_bounds_is_a_broken_policy(tmp
         f"aks-auditor: error: {path}: AKS-007: parameters.allowed.default: 'Weekly' is not one of "
         "'NodeImage', 'SecurityPatch', 'Unmanaged', 'None'\n"
     )
+
+
+def test_a_scaffold_passes_policies_test_as_written_and_runs_in_a_scan(tmp_path: Path) -> None:
+    import json
+
+    pack = tmp_path / "pack"
+    code, out, err = run_cli("policies", "new", "ACME-001", "--output-dir", str(pack))
+    assert (code, err) == (0, "")
+    assert sorted(p.name for p in pack.iterdir()) == [
+        "ACME-001.tests.yaml",
+        "ACME-001.yaml",
+        "policy.schema.json",
+    ]
+    text = (pack / "ACME-001.yaml").read_text(encoding="utf-8")
+    assert text.startswith("# yaml-language-server: $schema=policy.schema.json\n")
+    code, out, _ = run_cli("policies", "test", str(pack), "--require-outcomes")
+    assert code == 0, out
+    assert out.splitlines()[-1] == "2 passed, 0 failed in 1 policies"
+    schema = json.loads((pack / "policy.schema.json").read_text(encoding="utf-8"))
+    assert schema == json.loads(run_cli("schema", "policy")[1])
+    code, _, _ = run_cli(
+        "scan",
+        "--demo",
+        "--policies",
+        str(pack),
+        "-q",
+        "--format",
+        "json",
+        "--output-dir",
+        str(tmp_path / "r"),
+    )
+    report = json.loads((tmp_path / "r" / "aks-auditor.json").read_text(encoding="utf-8"))
+    assert len([f for f in report["findings"] if f["policyId"] == "ACME-001"]) == 12  # one per demo cluster
+    code, _, err = run_cli("policies", "new", "ACME-001", "--output-dir", str(pack))
+    assert code == 2 and err.endswith("ACME-001.yaml: exists; it is never overwritten\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["acme-1"], "policies new acme-1: expected an id like ACME-001 (letters, a dash, 3+ digits)"),
+        (["ACME-002", "--resource", "placement"], "--resource placement: scaffolds exist for cluster; "),
+    ],
+)
+def test_scaffold_refusals_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    code, _, err = run_cli("policies", "new", *args, "--output-dir", str(tmp_path))
+    assert code == 2
+    assert err.startswith(f"aks-auditor: error: {message}")
+    assert list(tmp_path.iterdir()) == []
