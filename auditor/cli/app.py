@@ -36,8 +36,8 @@ class AuditorGroup(click.Group):
             sys.exit(EXIT_INTERRUPTED)
         except AuditorError as error:
             echo.err(f"aks-auditor: error: {error.message}")
-            if error.hint:
-                echo.err(f"aks-auditor: hint: {error.hint}")
+            for line in (error.hint or "").splitlines():  # each line printable on its own
+                echo.err(f"aks-auditor: hint: {line}")
             sys.exit(error.exit_code)
 
 

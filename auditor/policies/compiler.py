@@ -14,6 +14,7 @@ from typing import Any
 from auditor.errors import PolicyError
 from auditor.findings import PolicyRef, Remediation, Severity
 from auditor.policies.engine import Environment, ExpressionError, LetError, Program, cel_literal
+from auditor.policies.fields import unknown_field
 from auditor.policies.loader import ConfiguredPolicy
 from auditor.policies.model import PolicySpec, ResourceKind
 from auditor.policies.template import Template, TemplateError
@@ -68,22 +69,48 @@ def policy_ref(configured: ConfiguredPolicy) -> PolicyRef:
     )
 
 
+def caret(source: str, line: int | None, column: int | None) -> str | None:
+    """The expression line with a caret under the column, for the hint below an error line."""
+    lines = source.splitlines()
+    if line is None or column is None or not 1 <= line <= len(lines):
+        return None
+    text = lines[line - 1]
+    return f"{text}\n{' ' * (column - 1)}^"
+
+
 def compile_policy(configured: ConfiguredPolicy, env: Environment, kind: ResourceKind) -> CompiledPolicy:
     spec, path = configured.spec, configured.source.path
     roots = frozenset({*env.variables, "params", "evidence", "now"})
 
     suffix = f" (resource kind {kind.value})" if len(spec.resource) > 1 else ""
     lets = tuple(spec.let.items())
+    for name, source in lets:
+        unknown = unknown_field(source, tuple(spec.resource), frozenset(env.variables))
+        if unknown is not None:
+            message, line, column = unknown
+            raise PolicyError(
+                f"{path}: {spec.id}: let.{name}: line {line}, column {column}: {message}",
+                hint=caret(source, line, column),
+            )
     try:
         env.compile_lets(configured.params, lets)
     except LetError as error:
         raise PolicyError(f"{path}: {spec.id}: let.{lets[error.index][0]}: {error.error}{suffix}") from None
 
     def expr(field: str, source: str) -> Program:
+        unknown = unknown_field(source, tuple(spec.resource), frozenset(env.variables))
+        if unknown is not None:
+            message, line, column = unknown
+            raise PolicyError(
+                f"{path}: {spec.id}: {field}: line {line}, column {column}: {message}",
+                hint=caret(source, line, column),
+            ) from None
         try:
             return env.compile(source, configured.params, lets)
         except ExpressionError as error:
-            raise PolicyError(f"{path}: {spec.id}: {field}: {error}{suffix}") from None
+            raise PolicyError(
+                f"{path}: {spec.id}: {field}: {error}{suffix}", hint=caret(source, error.line, error.column)
+            ) from None
 
     def template(field: str, source: str) -> Template:
         try:
