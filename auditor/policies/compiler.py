@@ -84,27 +84,25 @@ def compile_policy(configured: ConfiguredPolicy, env: Environment, kind: Resourc
 
     suffix = f" (resource kind {kind.value})" if len(spec.resource) > 1 else ""
     lets = tuple(spec.let.items())
-    for name, source in lets:
-        unknown = unknown_field(source, tuple(spec.resource), frozenset(env.variables))
-        if unknown is not None:
-            message, line, column = unknown
-            raise PolicyError(
-                f"{path}: {spec.id}: let.{name}: line {line}, column {column}: {message}",
-                hint=caret(source, line, column),
-            )
-    try:
-        env.compile_lets(configured.params, lets)
-    except LetError as error:
-        raise PolicyError(f"{path}: {spec.id}: let.{lets[error.index][0]}: {error.error}{suffix}") from None
 
-    def expr(field: str, source: str) -> Program:
+    def known_fields(field: str, source: str) -> None:
         unknown = unknown_field(source, tuple(spec.resource), frozenset(env.variables))
         if unknown is not None:
             message, line, column = unknown
             raise PolicyError(
                 f"{path}: {spec.id}: {field}: line {line}, column {column}: {message}",
                 hint=caret(source, line, column),
-            ) from None
+            )
+
+    for name, source in lets:
+        known_fields(f"let.{name}", source)
+    try:
+        env.compile_lets(configured.params, lets)
+    except LetError as error:
+        raise PolicyError(f"{path}: {spec.id}: let.{lets[error.index][0]}: {error.error}{suffix}") from None
+
+    def expr(field: str, source: str) -> Program:
+        known_fields(field, source)
         try:
             return env.compile(source, configured.params, lets)
         except ExpressionError as error:

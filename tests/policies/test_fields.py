@@ -64,14 +64,21 @@ def test_known_fields_and_non_fields_pass(expression: str) -> None:
     assert unknown_field(expression, kinds, VARS) is None
 
 
-def test_a_policy_with_an_unknown_field_is_refused_at_load_with_a_caret(tmp_path: Path) -> None:
+def scaffold_with_check(tmp_path: Path, check: str) -> Path:
+    """A scaffolded policy whose check is replaced by ``check``."""
     pack = tmp_path / "pack"
     run_cli("policies", "new", "ACME-001", "--output-dir", str(pack))
     path = pack / "ACME-001.yaml"
     text = path.read_text(encoding="utf-8").replace(
-        "check: params.required_tag in resource.tags", "check: resource.skuTeir == 'Premium'"
+        "check: params.required_tag in resource.tags", f"check: {check}"
     )
     path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_policy_with_an_unknown_field_is_refused_at_load_with_a_caret(tmp_path: Path) -> None:
+    path = scaffold_with_check(tmp_path, "resource.skuTeir == 'Premium'")
+    pack = path.parent
     code, out, err = run_cli("policies", "test", str(pack))
     assert (code, out) == (2, "")
     assert err == (
@@ -83,14 +90,8 @@ def test_a_policy_with_an_unknown_field_is_refused_at_load_with_a_caret(tmp_path
 
 
 def test_a_syntax_error_gets_the_caret_under_its_column(tmp_path: Path) -> None:
-    pack = tmp_path / "pack"
-    run_cli("policies", "new", "ACME-001", "--output-dir", str(pack))
-    path = pack / "ACME-001.yaml"
-    text = path.read_text(encoding="utf-8").replace(
-        "check: params.required_tag in resource.tags", "check: params.required_tag in (resource.tags"
-    )
-    path.write_text(text, encoding="utf-8")
-    code, _, err = run_cli("policies", "validate", str(pack))
+    path = scaffold_with_check(tmp_path, "params.required_tag in (resource.tags")
+    code, _, err = run_cli("policies", "validate", str(path.parent))
     assert code == 2
     assert err == (
         f"aks-auditor: error: {path}: ACME-001: check: line 1, column 40: Syntax error: missing ')' at '<EOF>'\n"
