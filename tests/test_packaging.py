@@ -30,7 +30,7 @@ def _build_wheel(source: Path, out: Path) -> set[str]:
 def _expected_data() -> set[str]:
     policies = {
         f"auditor/_data/{p.relative_to(REPO).as_posix()}" for p in (REPO / "policies").rglob("*.yaml")
-    }
+    } | {"auditor/_data/policies/policy.schema.json"}
     templates = {
         p.relative_to(REPO).as_posix() for p in (REPO / "auditor" / "templates").rglob("*") if p.is_file()
     }
