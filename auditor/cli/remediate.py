@@ -70,6 +70,9 @@ REMEDIATE_EXIT_HELP = """Exit codes: 0 every step is applied and verified (or, w
     is_flag=True,
     help="Defer an upgrade whose cluster is outside its maintenance window now (re-run to apply it later).",
 )
+@click.option(
+    "--allow-cost-changes", is_flag=True, help="Apply steps that change billing (the Premium tier)."
+)
 @LIVE
 @QUIET
 def remediate(
@@ -80,6 +83,7 @@ def remediate(
     parallel: int,
     wait_interval: float,
     respect_windows: bool,
+    allow_cost_changes: bool,
     live: LiveOptions,
     quiet: bool,
 ) -> None:
@@ -100,6 +104,7 @@ def remediate(
             parallel=parallel,
             wait_interval=wait_interval,
             respect_windows=respect_windows,
+            allow_cost_changes=allow_cost_changes,
             quiet=quiet,
         )
     )
@@ -116,6 +121,7 @@ def apply_plan(
     parallel: int = 4,
     wait_interval: float = 15.0,
     respect_windows: bool = False,
+    allow_cost_changes: bool = False,
     quiet: bool = False,
 ) -> int:
     """Re-check (and with ``do_apply`` apply) a plan; returns the exit code. Also ``scan --apply``."""
@@ -147,6 +153,7 @@ def apply_plan(
                 parallel=parallel,
                 waits=Waits(interval=wait_interval),
                 respect_windows=respect_windows,
+                allow_cost_changes=allow_cost_changes,
                 report=report,
             ).run()
         finally:

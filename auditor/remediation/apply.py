@@ -24,6 +24,7 @@ from typing import Any
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceModifiedError
 
 from auditor.inventory.aks import MAINTENANCE_AUTO_UPGRADE, MAINTENANCE_DEFAULT, MAINTENANCE_NODE_OS
+from auditor.policies.functions import minor_gap, version_compare
 from auditor.remediation.journal import FINISHED, Journal
 from auditor.remediation.plan import Action, RemediationPlan, Step
 from auditor.remediation.target import Observed, StepTarget
@@ -83,6 +84,7 @@ class Applier:
         parallel: int = 4,
         waits: Waits = Waits(),
         respect_windows: bool = False,
+        allow_cost_changes: bool = False,
         report: Callable[[StepResult], None] = lambda _: None,
     ) -> None:
         self.plan = plan
@@ -93,6 +95,7 @@ class Applier:
         self.waits = waits
         self.report = report
         self.respect_windows = respect_windows
+        self.allow_cost_changes = allow_cost_changes
         self._results: dict[str, StepResult] = {}
         self._done = {step.id: threading.Event() for step in plan.steps}
         self._lock = threading.Lock()
@@ -165,7 +168,7 @@ class Applier:
         if any(self._results[d].outcome is Outcome.WOULD_APPLY for d in step.depends_on):
             return StepResult(step, Outcome.WOULD_APPLY, "after the steps it depends on")
         seen = self.target.observe(step)
-        verdict = judge(step, seen)
+        verdict = judge(step, seen, allow_cost_changes=self.allow_cost_changes)
         if verdict is not None:
             return verdict
         busy = f" (now {seen.state}: it would wait)" if seen.busy else ""
@@ -182,7 +185,7 @@ class Applier:
         seen = self._settled(step)
         if isinstance(seen, StepResult):
             return seen
-        verdict = judge(step, seen)
+        verdict = judge(step, seen, allow_cost_changes=self.allow_cost_changes)
         if verdict is not None and verdict.outcome is Outcome.ALREADY:
             return StepResult(step, Outcome.APPLIED, "finished after a restart")
         return None  # the earlier write left no trace: write it now
@@ -202,7 +205,7 @@ class Applier:
             seen = self._settled(step)
             if isinstance(seen, StepResult):
                 return seen
-            verdict = judge(step, seen)
+            verdict = judge(step, seen, allow_cost_changes=self.allow_cost_changes)
             if verdict is not None:
                 return verdict
             assert self.journal is not None
@@ -232,7 +235,7 @@ class Applier:
 
     def _verify(self, step: Step) -> StepResult:
         seen = self.target.observe(step)
-        verdict = judge(step, seen)
+        verdict = judge(step, seen, allow_cost_changes=self.allow_cost_changes)
         if verdict is not None and verdict.outcome is Outcome.ALREADY:
             return StepResult(step, Outcome.APPLIED, step.reason)
         return StepResult(
@@ -253,9 +256,14 @@ _EVENTS = {
 }
 
 
-def judge(step: Step, seen: Observed) -> StepResult | None:
+def judge(step: Step, seen: Observed, *, allow_cost_changes: bool = False) -> StepResult | None:
     """``already`` when the resource has the step's new values, ``dropped`` when it no longer has the
-    values the plan expected, None when the step should be written."""
+    values the plan expected or the write would break a rule (a downgrade, a skipped minor, a pool above
+    its control plane, a billed change not allowed now) — a plan file is input, never trusted —, None
+    when the step should be written."""
+    unsafe = _unsafe(step, seen, allow_cost_changes)
+    if unsafe:
+        return StepResult(step, Outcome.DROPPED, unsafe)
     if step.action is Action.START_FLEET_UPDATE_RUN:
         return _judge_fleet(step, seen)
     if step.action is Action.ADD_MAINTENANCE_WINDOW:
@@ -276,6 +284,41 @@ def judge(step: Step, seen: Observed) -> StepResult | None:
         return StepResult(
             step, Outcome.DROPPED, f"now {_shown(seen.values)}; the plan expected {_shown(step.from_)}"
         )
+    return None
+
+
+_VERSION_KEYS = {
+    Action.UPGRADE_CONTROL_PLANE: "kubernetesVersion",
+    Action.UPGRADE_NODE_POOL: "orchestratorVersion",
+}
+
+
+def _unsafe(step: Step, seen: Observed, allow_cost_changes: bool) -> str | None:
+    """Why writing this step would break a rule whatever the plan says, or None."""
+    if step.action is Action.SET_SKU_TIER and not allow_cost_changes:
+        return "a tier change is billed: apply it with --allow-cost-changes"
+    key = _VERSION_KEYS.get(step.action)
+    targets: list[tuple[str, str]] = []
+    if key is not None and isinstance(seen.values.get(key), str) and isinstance(step.to.get(key), str):
+        targets = [(seen.values[key], step.to[key])]
+    elif step.action is Action.START_FLEET_UPDATE_RUN and isinstance(step.to.get("kubernetesVersion"), str):
+        members = seen.values.get("members") or {}
+        targets = [(v, step.to["kubernetesVersion"]) for v in members.values() if isinstance(v, str)]
+    for now, target in targets:
+        try:
+            if version_compare(target, now) < 0:
+                return f"{target} would downgrade {now}"
+            if minor_gap(now, target) > 1:
+                return f"{now} -> {target} would skip a minor"
+        except ValueError as error:
+            return f"not a version to upgrade to: {error}"
+    pool_target = step.to.get("orchestratorVersion") if step.action is Action.UPGRADE_NODE_POOL else None
+    if isinstance(pool_target, str) and seen.plane:
+        try:
+            if version_compare(pool_target, seen.plane) > 0:
+                return f"{pool_target} is above the control plane's {seen.plane}"
+        except ValueError as error:
+            return f"not a version to upgrade to: {error}"
     return None
 
 

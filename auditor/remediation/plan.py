@@ -99,7 +99,7 @@ class RemediationPlan(Model):
     @model_validator(mode="after")
     def _steps_form_a_graph(self) -> RemediationPlan:
         """Ids unique, every dependency an earlier step (so the file order is an order to apply in)."""
-        seen: set[str] = set()
+        seen: dict[str, Step] = {}
         for index, step in enumerate(self.steps):
             if step.id in seen:
                 raise ValueError(f"steps.{index}.id: {step.id!r} is used by another step")
@@ -108,7 +108,14 @@ class RemediationPlan(Model):
                 raise ValueError(
                     f"steps.{index}.dependsOn: {', '.join(missing)} is not an earlier step of the plan"
                 )
-            seen.add(step.id)
+            elsewhere = [
+                d
+                for d in step.depends_on
+                if normalize_id(seen[d].cluster_id) != normalize_id(step.cluster_id)
+            ]
+            if elsewhere:  # steps of one cluster run in order; across clusters nothing waits
+                raise ValueError(f"steps.{index}.dependsOn: {elsewhere[0]} is a step of another cluster")
+            seen[step.id] = step
         return self
 
 

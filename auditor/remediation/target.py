@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from azure.core import MatchConditions
@@ -37,6 +37,8 @@ class Observed:
     state: str  # provisioningState ("" when the resource has none, e.g. a maintenance configuration)
     etag: str | None
     body: dict[str, Any] | None  # the resource as read (REST shape), for read-modify-write
+    #: For a node pool: the version its control plane runs now (a pool never goes above it).
+    plane: str | None = None
 
     @property
     def busy(self) -> bool:
@@ -71,7 +73,9 @@ class StepTarget:
                 body = self._pool(rid)
                 props = body.get("properties", {})
                 running = props.get("currentOrchestratorVersion") or props.get("orchestratorVersion")
-                return self._seen(body, {"orchestratorVersion": running})
+                cluster = self._cluster(step.cluster_id).get("properties", {})
+                plane = cluster.get("currentKubernetesVersion") or cluster.get("kubernetesVersion")
+                return replace(self._seen(body, {"orchestratorVersion": running}), plane=plane)
             case Action.UPGRADE_NODE_IMAGE:
                 body = self._pool(rid)
                 return self._seen(

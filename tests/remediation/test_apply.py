@@ -410,3 +410,49 @@ def test_a_stale_node_image_is_upgraded_with_the_node_image_operation(
     assert {p["nodeImageVersion"] for p in row["properties"]["agentPoolProfiles"]} == {
         "AKSUbuntu-2204gen2containerd-202405.20.0"
     }
+
+
+def _tamper(plan_file: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    raw = json.loads(plan_file.read_text(encoding="utf-8"))
+    change(raw)
+    plan_file.write_text(json.dumps(raw), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("edit", "dropped"),
+    [
+        (
+            lambda raw: raw["steps"][0]["to"].update(kubernetesVersion="1.24.9"),
+            "dropped upgrade-control-plane old1: 1.22.11 -> 1.24.9 would skip a minor",
+        ),
+        (
+            lambda raw: raw["steps"][0]["to"].update(kubernetesVersion="1.21.14"),
+            "dropped upgrade-control-plane old1: 1.21.14 would downgrade 1.22.11",
+        ),
+    ],
+)
+def test_a_plan_file_that_breaks_the_rules_is_never_applied(
+    fake: FakeArm, tmp_path: Path, edit: Callable[[dict[str, Any]], None], dropped: str
+) -> None:
+    plan_file = plan_for(fake, tmp_path)
+    _tamper(plan_file, edit)
+    code, out, _ = remediate(fake, plan_file, "--apply", "--yes")
+    assert code == 1  # the pools that depend on it are blocked
+    assert dropped in out
+    assert not [
+        c
+        for c in fake.calls("put_cluster")
+        if (c.request or {})["properties"]["kubernetesVersion"] != "1.22.11"
+    ]
+    assert not fake.calls("put_pool")
+
+
+def test_a_pool_is_never_raised_above_its_control_plane(fake: FakeArm, tmp_path: Path) -> None:
+    plan_file = plan_for(fake, tmp_path)
+    _tamper(plan_file, lambda raw: raw["steps"][0]["to"].update(kubernetesVersion="1.23.12"))
+    code, out, _ = remediate(fake, plan_file, "--apply", "--yes")
+    assert code == 0, out  # dropped steps are reported, not failures
+    assert out.count("is above the control plane's 1.23.12") == 2
+    assert not fake.calls("put_pool")
+    cluster = fake.estate.cluster(OLD)
+    assert cluster is not None and cluster["properties"]["currentKubernetesVersion"] == "1.23.12"

@@ -163,3 +163,48 @@ def test_bad_remediation_overrides_are_one_line(tmp_path: Path, assignment: str,
     )
     assert code == 2
     assert err == f"aks-auditor: error: --set {assignment}: {message}\n"
+
+
+def test_a_step_may_depend_only_on_a_step_of_its_own_cluster(tmp_path: Path) -> None:
+    step = {
+        "clusterId": "/c/a",
+        "resourceId": "/c/a",
+        "action": "upgrade-node-image",
+        "policyIds": [],
+        "from": {},
+        "to": {},
+        "reason": "r",
+    }
+    plan = {
+        "kind": "RemediationPlan",
+        "schemaVersion": "1.0",
+        "createdAt": "2026-01-01T00:00:00Z",
+        "source": "demo",
+        "steps": [step | {"id": "a"}, step | {"id": "b", "clusterId": "/c/b", "dependsOn": ["a"]}],
+    }
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan), encoding="utf-8")
+    with pytest.raises(InputError, match=r"steps\.1\.dependsOn: a is a step of another cluster"):
+        load_plan(path)
+
+
+def test_a_billed_step_is_dropped_unless_costs_may_change() -> None:
+    from auditor.remediation.apply import Outcome, judge
+    from auditor.remediation.plan import Action, Step
+    from auditor.remediation.target import Observed
+
+    step = Step(
+        id="s",
+        cluster_id="/c",
+        resource_id="/c",
+        action=Action.SET_SKU_TIER,
+        policy_ids=("AKS-005",),
+        from_={"sku": {"tier": "Standard"}},
+        to={"sku": {"tier": "Premium"}},
+        reason="r",
+    )
+    seen = Observed({"sku": {"tier": "Standard"}}, "Succeeded", '"1"', {})
+    refused = judge(step, seen)
+    assert refused is not None and refused.outcome is Outcome.DROPPED
+    assert refused.detail == "a tier change is billed: apply it with --allow-cost-changes"
+    assert judge(step, seen, allow_cost_changes=True) is None
