@@ -46,6 +46,28 @@ def is_open(config: MaintenanceConfiguration, moment: datetime) -> bool:
     return start is not None and moment < start + timedelta(hours=hours)
 
 
+def occurrences(
+    config: MaintenanceConfiguration, after: datetime, count: int
+) -> list[tuple[datetime, datetime]]:
+    """The next ``count`` windows (start, end) in UTC starting at or after ``after``, within ~8 years.
+
+    Only for ``maintenanceWindow`` schedules (the legacy configuration has hour slots, not windows).
+    """
+    if config.schedule_kind == "timeInWeek":
+        raise UnknownSchedule(f"{config.name}: the legacy configuration has hour slots, not windows")
+    hours = config.duration_hours
+    if not hours:
+        raise UnknownSchedule(f"{config.name}: no durationHours")
+    found: list[tuple[datetime, datetime]] = []
+    for start in _rule(config).xafter(after.astimezone(UTC), count=count + 3000, inc=True):
+        if not _excluded(config, start):
+            begin = start.astimezone(UTC)
+            found.append((begin, begin + timedelta(hours=hours)))
+            if len(found) == count:
+                break
+    return found
+
+
 def next_opening(config: MaintenanceConfiguration, after: datetime) -> datetime | None:
     """The next start of a window at or after ``after`` (UTC), within a year; None if there is none."""
     after = after.astimezone(UTC)

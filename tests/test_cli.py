@@ -120,7 +120,7 @@ def test_malformed_policy_and_expression_error_exit_2(tmp_path: Path) -> None:
 
 def test_policies_validate_builtin_and_list_show() -> None:
     code, out, _ = run("policies", "validate", str(REPO / "policies"))
-    assert code == 0 and out.startswith("17 policies valid")
+    assert code == 0 and out.startswith("18 policies valid")
     code, out, _ = run("policies", "list")
     assert code == 0 and "FLEET-005" in out and "off" in out.splitlines()[-1]
     code, out, _ = run("policies", "show", "AKS-008")

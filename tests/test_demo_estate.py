@@ -56,7 +56,9 @@ def estate() -> Estate:
 @pytest.fixture(scope="module")
 def findings(estate: Estate) -> tuple[Finding, ...]:
     sources = load_policy_dirs(builtin_policies_dir(), [])
-    configured = configure(sources, Selection(enable=frozenset({"FLEET-005"})))
+    configured = configure(
+        sources, Selection(enable=frozenset({"FLEET-005", "AKS-015"}))
+    )  # every one, off ones too
     return Evaluator(configured, estate.collected_at).evaluate(estate)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auditor.inventory.aks import MaintenanceConfiguration
-from auditor.schedule import UnknownSchedule, is_open, next_opening
+from auditor.schedule import UnknownSchedule, is_open, next_opening, occurrences
 
 
 def config(**fields: Any) -> MaintenanceConfiguration:
@@ -128,3 +129,105 @@ def test_weekly_windows_match_a_brute_force_reference(
     upcoming = next_opening(weekly, moment)
     assert upcoming is not None and moment <= upcoming < moment + timedelta(days=7)
     assert is_open(weekly, upcoming)
+
+
+def test_the_legacy_example_of_the_aks_planned_maintenance_docs() -> None:
+    """The test.json of MicrosoftDocs/azure-docs articles/aks/planned-maintenance.md (commit 00a4db1e):
+    "maintenance windows every Tuesday at 1:00am - 3:00am and every Wednesday at 1:00am - 2:00am and at
+    6:00am - 7:00am", except 2021-05-26T03:00:00Z to 2021-05-30T12:00:00Z."""
+    legacy = MaintenanceConfiguration.model_validate(
+        {
+            "name": "default",
+            "schedule_kind": "timeInWeek",
+            "time_in_week": [
+                {"day": "Tuesday", "hour_slots": [1, 2]},
+                {"day": "Wednesday", "hour_slots": [1, 6]},
+            ],
+            "not_allowed_time": [{"start": "2021-05-26T03:00:00Z", "end": "2021-05-30T12:00:00Z"}],
+        }
+    )
+    assert is_open(legacy, at("2021-05-18T01:30")) and is_open(legacy, at("2021-05-18T02:59"))  # Tuesday
+    assert not is_open(legacy, at("2021-05-18T03:00"))
+    assert is_open(legacy, at("2021-05-19T01:30")) and is_open(legacy, at("2021-05-19T06:30"))  # Wednesday
+    assert not is_open(legacy, at("2021-05-19T02:00"))
+    assert is_open(legacy, at("2021-05-26T01:30"))  # before the exception starts
+    assert not is_open(legacy, at("2021-05-26T06:30"))  # inside it
+    assert next_opening(legacy, at("2021-05-26T03:00")) == at("2021-06-01T01:00")
+
+
+KINDS = st.sampled_from(["daily", "weekly", "absoluteMonthly", "relativeMonthly"])
+
+
+@st.composite
+def schedules(draw: st.DrawFn) -> MaintenanceConfiguration:
+    kind = draw(KINDS)
+    interval = draw(st.integers(1, 4))
+    fields: dict[str, Any] = {
+        "schedule_kind": kind,
+        "start_time": f"{draw(st.integers(0, 23)):02d}:{draw(st.sampled_from([0, 15, 30, 45])):02d}",
+        "utc_offset": draw(st.sampled_from(["+00:00", "+05:30", "-08:00", "+09:45"])),
+        "duration_hours": draw(st.integers(4, 24)),
+        "start_date": draw(
+            st.dates(min_value=datetime(2025, 1, 1).date(), max_value=datetime(2026, 12, 1).date())
+        ).isoformat(),
+    }
+    if kind == "daily":
+        fields["interval_days"] = interval
+    elif kind == "weekly":
+        fields |= {"interval_weeks": interval, "day_of_week": draw(st.sampled_from(DAYS))}
+    elif kind == "absoluteMonthly":
+        fields |= {"interval_months": interval, "day_of_month": draw(st.integers(1, 31))}
+    else:
+        fields |= {
+            "interval_months": interval,
+            "day_of_week": draw(st.sampled_from(DAYS)),
+            "week_index": draw(st.sampled_from(["First", "Second", "Third", "Fourth", "Last"])),
+        }
+    if draw(st.booleans()):
+        first = draw(st.dates(min_value=datetime(2026, 12, 1).date(), max_value=datetime(2027, 6, 1).date()))
+        fields["not_allowed_dates"] = [
+            {
+                "start": first.isoformat(),
+                "end": (first + timedelta(days=draw(st.integers(0, 40)))).isoformat(),
+            }
+        ]
+    return config(**fields)
+
+
+@settings(max_examples=150, deadline=None)
+@given(schedule=schedules())
+def test_occurrences_satisfy_their_schedule(schedule: MaintenanceConfiguration) -> None:
+    after = at("2026-12-03T12:00")
+    found = occurrences(schedule, after, 12)
+    assert found, "every generated schedule opens within years"
+    sign = -1 if (schedule.utc_offset or "").startswith("-") else 1
+    offset = timedelta(hours=int(schedule.utc_offset[1:3]), minutes=int(schedule.utc_offset[4:])) * sign  # type: ignore[index]
+    starts = [start for start, _ in found]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts), "strictly increasing"
+    for start, end in found:
+        assert start >= after and end - start == timedelta(hours=schedule.duration_hours or 0)
+        local = start + offset
+        assert f"{local:%H:%M}" == schedule.start_time
+        day = local.date()
+        for span in schedule.not_allowed_dates:
+            assert not (span.start <= day.isoformat() <= span.end), "never on a not-allowed date"
+        if schedule.schedule_kind == "weekly":
+            assert local.strftime("%A") == schedule.day_of_week
+        elif schedule.schedule_kind == "absoluteMonthly":
+            assert day.day == schedule.day_of_month  # months without that day are skipped
+        elif schedule.schedule_kind == "relativeMonthly":
+            assert local.strftime("%A") == schedule.day_of_week
+            index = (day.day - 1) // 7 + 1
+            last = (day + timedelta(days=7)).month != day.month
+            expected = schedule.week_index
+            assert (expected == "Last" and last) or (
+                expected != "Last" and ["First", "Second", "Third", "Fourth"][index - 1] == expected
+            )
+    if schedule.schedule_kind == "weekly" and not schedule.not_allowed_dates:
+        gaps = {b - a for a, b in itertools.pairwise(starts)}
+        assert gaps == {timedelta(days=7 * (schedule.interval_weeks or 1))}, (
+            "intervalWeeks k: gaps of 7k days"
+        )
+    if schedule.schedule_kind == "daily" and not schedule.not_allowed_dates:
+        gaps = {b - a for a, b in itertools.pairwise(starts)}
+        assert gaps == {timedelta(days=schedule.interval_days or 1)}

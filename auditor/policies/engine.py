@@ -29,6 +29,7 @@ _TYPES = {
     "bool": cel.Type.BOOL,
     "timestamp": cel.Type.TIMESTAMP,
     "list<string>": cel.Type.List(cel.Type.STRING),
+    "list<dyn>": cel.Type.List(cel.Type.DYN),
 }
 _POSITION = re.compile(r"<input>:(\d+):(\d+): (.*)")
 

@@ -6,11 +6,16 @@ that into an error value, so the finding becomes ``error`` — never a pass.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
+
+from auditor.inventory.aks import MaintenanceConfiguration
+from auditor.schedule import UnknownSchedule, is_open, next_opening
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+].*)?$")
 
@@ -121,11 +126,43 @@ class FunctionDoc:
     impl: Callable[..., object]
 
 
+#: ``windowGapDays`` when a window never opens within a year (its schedule is as good as none).
+NO_WINDOW_DAYS = 366
+
+
+def _window(configs: list[Any], name: str) -> MaintenanceConfiguration:
+    """The maintenance configuration ``name`` of a cluster document's ``maintenanceConfigurations``."""
+    for config in configs:
+        if isinstance(config, dict) and config.get("name") == name:
+            return MaintenanceConfiguration.model_validate(config)
+    raise ValueError(f"no maintenance configuration named {name!r}")
+
+
 def catalog(now: datetime) -> tuple[FunctionDoc, ...]:
-    """All custom functions; ``daysSince`` measures against the scan time ``now``."""
+    """All custom functions; ``daysSince`` and the window functions measure against the scan time ``now``."""
 
     def days_since(moment: datetime) -> int:
         return days_between(moment, now)
+
+    def window_gap_days(configs: list[Any], name: str) -> int:
+        config = _window(configs, name)
+        try:
+            if is_open(config, now):
+                return 0
+            opens = next_opening(config, now)
+        except UnknownSchedule as error:
+            raise ValueError(str(error)) from None
+        if opens is None or opens - now > timedelta(days=NO_WINDOW_DAYS):
+            return NO_WINDOW_DAYS
+        return math.ceil((opens - now) / timedelta(days=1))
+
+    def next_window(configs: list[Any], name: str) -> str:
+        config = _window(configs, name)
+        try:
+            opens = next_opening(config, now)
+        except UnknownSchedule as error:
+            raise ValueError(str(error)) from None
+        return opens.strftime("%Y-%m-%dT%H:%MZ") if opens else "none within a year"
 
     return (
         FunctionDoc("minorOf", ("string",), "string", "`1.29.3` -> `1.29`", minor_of),
@@ -169,5 +206,20 @@ def catalog(now: datetime) -> tuple[FunctionDoc, ...]:
         ),
         FunctionDoc(
             "daysSince", ("timestamp",), "int", "whole days from a timestamp to the scan time", days_since
+        ),
+        FunctionDoc(
+            "windowGapDays",
+            ("list<dyn>", "string"),
+            "int",
+            "days from the scan time until the named maintenance window next opens (0: open now; "
+            f"{NO_WINDOW_DAYS}: not within a year; error if its schedule cannot be known)",
+            window_gap_days,
+        ),
+        FunctionDoc(
+            "nextWindow",
+            ("list<dyn>", "string"),
+            "string",
+            "when the named maintenance window next opens, as 2026-12-06T00:00Z (or 'none within a year')",
+            next_window,
         ),
     )

@@ -30,6 +30,7 @@ EXPECTED = {
     "AKS-010": ("auto-upgrade-window", ("cluster",), "medium"),
     "AKS-011": ("node-os-window", ("cluster",), "medium"),
     "AKS-012": ("window-effective", ("cluster",), "low"),
+    "AKS-015": ("next-window-within-reach", ("cluster",), "low"),
     "FLEET-001": ("member-joined", ("memberCluster",), "high"),
     "FLEET-002": ("placement-applied", ("placement",), "high"),
     "FLEET-003": ("update-run-no-skipped-minor", ("updateRun", "autoUpgradeProfile"), "high"),
@@ -69,7 +70,7 @@ def test_builtin_policy_ids_are_the_public_api() -> None:
     }
     assert found == EXPECTED
     disabled = {s.spec.id for s in SOURCES if not s.spec.enabled}
-    assert disabled == {"FLEET-005"}
+    assert disabled == {"FLEET-005", "AKS-015"}
 
 
 def test_policies_needing_collected_data_test_the_error_path() -> None:
