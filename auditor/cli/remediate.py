@@ -92,6 +92,9 @@ def remediate(
     A step whose premise no longer holds is dropped with the reason, never applied blindly. Re-running
     the same plan resumes from its journal: finished steps are skipped, started ones polled, not resent.
     """
+    refused = [flag for flag in live.given if flag in _NOT_FOR_PLANS]
+    if refused:
+        raise ConfigError(f"{refused[0]} does nothing with --plan (its steps name their resources)")
     plan = load_plan(plan_file)
     sys.exit(
         apply_plan(
@@ -125,6 +128,7 @@ def apply_plan(
     quiet: bool = False,
 ) -> int:
     """Re-check (and with ``do_apply`` apply) a plan; returns the exit code. Also ``scan --apply``."""
+    plan = _in_scope(plan, live)
     if do_apply and not yes and not sys.stdin.isatty():
         raise ConfigError("--apply without a terminal needs --yes (nothing was changed)")
     if do_apply and not yes:
@@ -203,3 +207,26 @@ def _judged_again(
     if unknown:
         lines.append(f"  not judged again (not built-in policies; re-run your scan): {', '.join(unknown)}")
     return lines
+
+
+#: Live options that mean nothing to a plan (its steps name their resources): refused, not ignored.
+_NOT_FOR_PLANS = ("--management-group", "--deep", "--workers")
+
+
+def _in_scope(plan: RemediationPlan, live: LiveOptions) -> RemediationPlan:
+    """The plan's steps in the subscriptions ``--subscription`` / ``--exclude-subscription`` leave.
+
+    Steps only depend on steps of their own cluster, so keeping whole subscriptions keeps every
+    dependency. ``scan --apply`` passes the scan's own options: its plan is already in that scope.
+    ``--management-group``, ``--deep`` and ``--workers`` mean nothing to a plan: ``remediate`` refuses them.
+    """
+    wanted = {s.lower() for s in live.azure.subscriptions}
+    unwanted = {s.lower() for s in live.azure.exclude_subscriptions}
+    if not wanted and not unwanted:
+        return plan
+
+    def kept(cluster_id: str) -> bool:
+        subscription = (arm_segment(cluster_id, "subscriptions") or "").lower()
+        return (not wanted or subscription in wanted) and subscription not in unwanted
+
+    return plan.model_copy(update={"steps": tuple(step for step in plan.steps if kept(step.cluster_id))})

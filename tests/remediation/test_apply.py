@@ -125,6 +125,20 @@ def test_dry_run_reads_only_then_apply_writes_each_step_once_and_a_rerun_changes
     assert sum(". done earlier " in line for line in out.splitlines()) == len(plan.steps)
 
 
+OTHER_SUB = "11111111-2222-3333-4444-555555555555"
+OTHER = cluster_arm_id(OTHER_SUB, "rg1", "old9")
+
+
+def two_subscriptions() -> ArmEstate:
+    """The estate plus the same cluster again, ``old9``, in another subscription."""
+    arm = estate()
+    elsewhere = copy.deepcopy(arm.cluster(OLD))
+    assert elsewhere is not None
+    elsewhere |= {"id": OTHER, "name": "old9", "subscriptionId": OTHER_SUB}
+    arm.add_cluster(elsewhere, [])
+    return arm
+
+
 def _step_calls(fake: FakeArm, route: str, resource: str) -> list[Call]:
     return [c for c in fake.calls(route) if c.path.lower() == resource.lower()]
 
@@ -369,22 +383,15 @@ def test_nothing_outside_the_scans_scope_is_planned_or_touched(
     start_arm: Callable[[ArmEstate], FakeArm],  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    arm = estate()
-    elsewhere = copy.deepcopy(arm.cluster(OLD))
-    assert elsewhere is not None
-    other_sub = "11111111-2222-3333-4444-555555555555"
-    other = cluster_arm_id(other_sub, "rg1", "old9")
-    elsewhere |= {"id": other, "name": "old9", "subscriptionId": other_sub}
-    arm.add_cluster(elsewhere, [])
-    fake = start_arm(arm)
+    fake = start_arm(two_subscriptions())
     plan_file = plan_for(fake, tmp_path, "--subscription", SUBSCRIPTION)
     plan = load_plan(plan_file)
     assert plan.steps and all(SUBSCRIPTION in s.cluster_id for s in plan.steps)
     code, out, _ = remediate(fake, plan_file, "--apply", "--yes")
     assert code == 0, out
     assert writes(fake) and all(SUBSCRIPTION in c.path for c in writes(fake))
-    assert not [c for c in fake.calls() if other_sub in c.path], "the other subscription is never even read"
-    row = fake.estate.cluster(other)
+    assert not [c for c in fake.calls() if OTHER_SUB in c.path], "the other subscription is never even read"
+    row = fake.estate.cluster(OTHER)
     assert row is not None and row["properties"]["currentKubernetesVersion"] == "1.22.11"
 
 
@@ -456,3 +463,21 @@ def test_a_pool_is_never_raised_above_its_control_plane(fake: FakeArm, tmp_path:
     assert not fake.calls("put_pool")
     cluster = fake.estate.cluster(OLD)
     assert cluster is not None and cluster["properties"]["currentKubernetesVersion"] == "1.23.12"
+
+
+def test_remediate_keeps_to_the_subscriptions_it_is_given_and_refuses_options_it_cannot_honour(
+    start_arm: Callable[[ArmEstate], FakeArm],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake = start_arm(two_subscriptions())
+    plan_file = plan_for(fake, tmp_path)
+    assert {s.cluster_id for s in load_plan(plan_file).steps} == {OLD, OTHER}
+    code, out, _ = remediate(fake, plan_file, "--apply", "--yes", "--exclude-subscription", OTHER_SUB)
+    assert code == 0, out
+    assert writes(fake) and not [c for c in writes(fake) if OTHER_SUB in c.path]
+    code, _, err = remediate(fake, plan_file, "--management-group", "platform")
+    assert code == 2
+    assert (
+        err
+        == "aks-auditor: error: --management-group does nothing with --plan (its steps name their resources)\n"
+    )
