@@ -235,9 +235,13 @@ class Applier:
 
     def _verify(self, step: Step) -> StepResult:
         seen = self.target.observe(step)
-        verdict = judge(step, seen, allow_cost_changes=self.allow_cost_changes)
-        if verdict is not None and verdict.outcome is Outcome.ALREADY:
-            return StepResult(step, Outcome.APPLIED, step.reason)
+        if _to_latest_image(step):  # "latest" has no value to compare with: the image must have moved
+            if seen.values != step.from_:
+                return StepResult(step, Outcome.APPLIED, f"{step.reason}: {_shown(seen.values)}")
+        else:
+            verdict = judge(step, seen, allow_cost_changes=self.allow_cost_changes)
+            if verdict is not None and verdict.outcome is Outcome.ALREADY:
+                return StepResult(step, Outcome.APPLIED, step.reason)
         return StepResult(
             step, Outcome.NOT_VERIFIED, f"after the write: {_shown(seen.values)} (wanted {_shown(step.to)})"
         )
@@ -274,9 +278,11 @@ def judge(step: Step, seen: Observed, *, allow_cost_changes: bool = False) -> St
         return StepResult(
             step, Outcome.DROPPED, "a configuration of that name exists now; it is never overwritten"
         )
-    if step.action is Action.UPGRADE_NODE_IMAGE and step.to.get("nodeImageVersion") == "latest":
-        if seen.values != step.from_:
-            return StepResult(step, Outcome.ALREADY, f"the pool runs {_shown(seen.values)} now")
+    if _to_latest_image(step):
+        if seen.values != step.from_:  # changed since the plan, to what we cannot tell is the latest
+            return StepResult(
+                step, Outcome.DROPPED, f"now {_shown(seen.values)}; the plan expected {_shown(step.from_)}"
+            )
         return None
     if seen.values == step.to:
         return StepResult(step, Outcome.ALREADY, f"{_shown(seen.values)} already")
@@ -291,6 +297,11 @@ _VERSION_KEYS = {
     Action.UPGRADE_CONTROL_PLANE: "kubernetesVersion",
     Action.UPGRADE_NODE_POOL: "orchestratorVersion",
 }
+
+
+def _to_latest_image(step: Step) -> bool:
+    """A node image step planned without knowing the latest version (``--deep`` not used)."""
+    return step.action is Action.UPGRADE_NODE_IMAGE and step.to.get("nodeImageVersion") == "latest"
 
 
 def _unsafe(step: Step, seen: Observed, allow_cost_changes: bool) -> str | None:

@@ -395,10 +395,14 @@ def test_nothing_outside_the_scans_scope_is_planned_or_touched(
     assert row is not None and row["properties"]["currentKubernetesVersion"] == "1.22.11"
 
 
+@pytest.mark.parametrize("deep", [True, False], ids=["latest known", "latest unknown"])
 def test_a_stale_node_image_is_upgraded_with_the_node_image_operation(
     start_arm: Callable[[ArmEstate], FakeArm],  # noqa: F811
     tmp_path: Path,
+    deep: bool,
 ) -> None:
+    """With --deep the plan names the latest image; without it the step says "latest" and is verified by
+    the image having moved."""
     arm = estate()
     row = arm.cluster(OLD)
     assert row is not None
@@ -408,9 +412,11 @@ def test_a_stale_node_image_is_upgraded_with_the_node_image_operation(
         pool["nodeImageVersion"] = "AKSUbuntu-2204gen2containerd-202401.09.0"
         pool["latestNodeImageVersion"] = "AKSUbuntu-2204gen2containerd-202405.20.0"
     fake = start_arm(arm)
-    plan_file = plan_for(fake, tmp_path, "--deep")
+    plan_file = plan_for(fake, tmp_path, *(["--deep"] if deep else []))
     images = [s for s in load_plan(plan_file).steps if s.action.value == "upgrade-node-image"]
     assert {s.resource_id.rsplit("/", 1)[-1] for s in images} == {"nodepool1", "user1"}
+    latest = "AKSUbuntu-2204gen2containerd-202405.20.0" if deep else "latest"
+    assert {s.to["nodeImageVersion"] for s in images} == {latest}
     code, out, _ = remediate(fake, plan_file, "--apply", "--yes")
     assert code == 0, out
     assert [c.status for c in fake.calls("upgrade_node_image")] == [202, 202]
