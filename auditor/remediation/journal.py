@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from auditor.errors import InputError
+from auditor.atomic import describe
+from auditor.errors import InputError, OutputError
 
 FINISHED = frozenset({"succeeded", "verified", "already"})
 
@@ -89,13 +90,16 @@ class Journal:
         }
         line = (json.dumps(entry, sort_keys=True) + "\n").encode("utf-8")
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                os.write(descriptor, line)
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                try:
+                    os.write(descriptor, line)
+                    os.fsync(descriptor)
+                finally:
+                    os.close(descriptor)
+            except OSError as error:  # before a write is sent: nothing is changed without its record
+                raise OutputError(f"{self.path}: cannot write the journal: {describe(error)}") from None
             if step:
                 previous = self.records.get(step)
                 token = fields.get("token") or (previous.token if previous else None)

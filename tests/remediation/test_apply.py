@@ -487,3 +487,13 @@ def test_remediate_keeps_to_the_subscriptions_it_is_given_and_refuses_options_it
         err
         == "aks-auditor: error: --management-group does nothing with --plan (its steps name their resources)\n"
     )
+
+
+def test_a_journal_that_cannot_be_written_stops_before_any_write(fake: FakeArm, tmp_path: Path) -> None:
+    plan_file = plan_for(fake, tmp_path)
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    target = tmp_path / "a-file" / "run.jsonl"
+    code, out, err = remediate(fake, plan_file, "--apply", "--yes", "--journal", str(target))
+    assert (code, out) == (4, ""), err
+    assert err.startswith(f"aks-auditor: error: {target}: cannot write the journal: ")
+    assert writes(fake) == []
