@@ -31,7 +31,7 @@ from auditor.scan import run_scan
 
 REMEDIATE_EXIT_HELP = """Exit codes: 0 every step is applied and verified (or, without --apply, could be);
 1 a step failed, did not verify or was blocked by one that did; 2 bad plan, journal or options;
-3 the live state could not be read."""
+3 the live state could not be read; 4 the journal could not be written (before any change)."""
 
 
 @click.command(epilog=REMEDIATE_EXIT_HELP)
