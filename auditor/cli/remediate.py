@@ -198,11 +198,22 @@ def _judged_again(
         if p.spec.id in wanted
     ]
     after = run_scan(estate, policies, started_at=datetime.now(UTC), fail_on=None)
-    lines = [f"judged again after a fresh collection of {len(subscriptions)} subscription(s):"]
+    gaps = len(after.scan.coverage.gaps)
+    lines = [
+        f"judged again after a fresh collection of {len(subscriptions)} subscription(s)"
+        + (f" ({gaps} coverage gaps: some findings may be missing)" if gaps else "")
+        + ":"
+    ]
     for change in changes(results, after):
-        now = change.after.value if change.after else "not reported"
+        if change.after is None:
+            lines.append(
+                f"  unknown {change.policy_id} {short_name(change.resource_id)}: no finding now (collected?)"
+            )
+            continue
         mark = "fixed" if change.fixed else "still"
-        lines.append(f"  {mark} {change.policy_id} {short_name(change.resource_id)}: fail -> {now}")
+        lines.append(
+            f"  {mark} {change.policy_id} {short_name(change.resource_id)}: fail -> {change.after.value}"
+        )
     unknown = sorted(wanted - {p.spec.id for p in policies})
     if unknown:
         lines.append(f"  not judged again (not built-in policies; re-run your scan): {', '.join(unknown)}")

@@ -23,7 +23,12 @@ from typing import Any
 
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceModifiedError
 
-from auditor.inventory.aks import MAINTENANCE_AUTO_UPGRADE, MAINTENANCE_DEFAULT, MAINTENANCE_NODE_OS
+from auditor.inventory.aks import (
+    MAINTENANCE_AUTO_UPGRADE,
+    MAINTENANCE_DEFAULT,
+    MAINTENANCE_NODE_OS,
+    MaintenanceConfiguration,
+)
 from auditor.policies.functions import minor_gap, version_compare
 from auditor.remediation.journal import FINISHED, Journal
 from auditor.remediation.plan import Action, RemediationPlan, Step
@@ -96,6 +101,7 @@ class Applier:
         self.report = report
         self.respect_windows = respect_windows
         self.allow_cost_changes = allow_cost_changes
+        self._windows: dict[str, dict[str, MaintenanceConfiguration]] = {}
         self._results: dict[str, StepResult] = {}
         self._done = {step.id: threading.Event() for step in plan.steps}
         self._lock = threading.Lock()
@@ -150,7 +156,10 @@ class Applier:
         name = WINDOW_OF.get(step.action)
         if name is None:
             return None
-        configs = {config.name: config for config in self.target.windows(step.cluster_id)}
+        key = step.cluster_id.lower()  # read once per cluster and run: its steps run in one thread
+        if key not in self._windows:
+            self._windows[key] = {config.name: config for config in self.target.windows(step.cluster_id)}
+        configs = self._windows[key]
         config = configs.get(name) or configs.get(MAINTENANCE_DEFAULT)
         if config is None:
             return None

@@ -106,7 +106,15 @@ class _Planner:
             normalize_id(c.pool_id(p)): normalize_id(c.id) for c in estate.clusters for p in c.node_pools
         }
         self.work: dict[str, _ClusterWork] = {}
+        self.fleets = {normalize_id(f.id): f for f in estate.fleets}
+        #: Fleets that upgrade their members themselves: an update strategy or an enabled profile.
+        self.orchestrating = {
+            key: fleet
+            for key, fleet in self.fleets.items()
+            if fleet.update_strategies or any(not p.disabled for p in fleet.auto_upgrade_profiles or ())
+        }
         self.steps: list[Step] = []
+        self._image_steps: dict[str, int] = {}  # normalized pool id -> index of its node image step
         self.manual: list[ManualItem] = []
         self._slots: dict[tuple[str, str], int] = defaultdict(int)
 
@@ -175,19 +183,15 @@ class _Planner:
             else:
                 self.plan_versions_and_images(work)
             self.plan_settings(work, fleet)
-        fleets = {normalize_id(f.id): f for f in self.estate.fleets}
         for key in sorted(by_fleet):
-            self.plan_fleet_run(fleets[key], by_fleet[key])
+            self.plan_fleet_run(self.fleets[key], by_fleet[key])
 
     def orchestrating_fleet(self, cluster: Cluster) -> Fleet | None:
         """The fleet that upgrades this cluster itself: an update strategy or an enabled auto-upgrade
         profile. Upgrading such a member directly would race the fleet's own orchestration."""
-        wanted = {normalize_id(m.fleet_id) for m in cluster.fleet_memberships or ()}
-        for fleet in self.estate.fleets:
-            if normalize_id(fleet.id) not in wanted:
-                continue
-            profiles = [p for p in fleet.auto_upgrade_profiles or () if not p.disabled]
-            if fleet.update_strategies or profiles:
+        for membership in cluster.fleet_memberships or ():
+            fleet = self.orchestrating.get(normalize_id(membership.fleet_id))
+            if fleet is not None:
                 return fleet
         return None
 
@@ -214,7 +218,8 @@ class _Planner:
         if not isinstance(channel, str) or not channel:
             self.add_manual(finding, f"the policy's remediation names no channel for {prop}")
             return
-        if action is Action.SET_AUTO_UPGRADE_CHANNEL and fleet is not None and fleet.auto_upgrade_profiles:
+        profiles = [p for p in fleet.auto_upgrade_profiles or () if not p.disabled] if fleet else []
+        if action is Action.SET_AUTO_UPGRADE_CHANNEL and fleet is not None and profiles:
             self.add_manual(
                 finding,
                 f"fleet {fleet.name} upgrades this member through an auto-upgrade profile; a cluster "
@@ -309,16 +314,13 @@ class _Planner:
             self.plan_node_image(cluster, pool, finding)
 
     def plan_node_image(self, cluster: Cluster, pool: NodePool, finding: Finding) -> None:
-        already = [
-            s
-            for s in self.steps
-            if s.action is Action.UPGRADE_NODE_IMAGE and s.resource_id == cluster.pool_id(pool)
-        ]
-        if already:  # AKS-008 and AKS-009 on one pool: one upgrade fixes both
-            index = self.steps.index(already[0])
-            merged = tuple(sorted({*already[0].policy_ids, finding.policy_id}))
-            self.steps[index] = already[0].model_copy(update={"policy_ids": merged})
+        index = self._image_steps.get(normalize_id(cluster.pool_id(pool)))
+        if index is not None:  # AKS-008 and AKS-009 on one pool: one upgrade fixes both
+            step = self.steps[index]
+            merged = tuple(sorted({*step.policy_ids, finding.policy_id}))
+            self.steps[index] = step.model_copy(update={"policy_ids": merged})
             return
+        self._image_steps[normalize_id(cluster.pool_id(pool))] = len(self.steps)
         self.add_step(
             cluster,
             cluster.pool_id(pool),
