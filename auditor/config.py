@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from auditor.collectors.azure.settings import AzureSettings
 from auditor.collectors.sources import FleetHubSource, HubConfig, SourceOptions
 from auditor.findings import Severity
+from auditor.release_calendar import DEFAULT_MAX_AGE_DAYS
 from auditor.remediation.plan import PlanOptions
 from auditor.reporters.interface import OutputFormat
 
@@ -42,6 +43,16 @@ class PolicyOptions(_Options):
     sets: Mapping[str, str] = Field(default_factory=dict)
     enable: frozenset[str] = frozenset()
     disable: frozenset[str] = frozenset()
+    #: --release-calendar: a file or an http(s) URL; None: the packaged calendar (the demo's own for --demo).
+    calendar: str | None = None
+    calendar_max_age_days: int = DEFAULT_MAX_AGE_DAYS
+
+    @field_validator("calendar_max_age_days")
+    @classmethod
+    def _positive_age(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(f"--calendar-max-age-days {value}: expected a number of days of at least 1")
+        return value
 
     @field_validator("sets", mode="before")
     @classmethod

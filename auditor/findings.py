@@ -9,12 +9,14 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from auditor.horizon import ClusterHorizon
 from auditor.inventory.base import Model, normalize_id
 from auditor.inventory.estate import Coverage, Scope
 
 #: 2.0: escalation and waiver notes are typed fields of a finding (1.x kept them inside ``evidence``);
-#: auditor/result_file.py reads 1.x results too.
-RESULT_SCHEMA_VERSION = "2.0"
+#: auditor/result_file.py reads 1.x results too. 2.1 (additive): ``scan.calendar``, ``scan.coverage.notes``
+#: and ``horizon`` (each cluster's end of support and next maintenance windows).
+RESULT_SCHEMA_VERSION = "2.1"
 
 
 class Severity(StrEnum):
@@ -131,6 +133,17 @@ class ToolInfo(Model):
     version: str
 
 
+class CalendarInfo(Model):
+    """The release calendar a scan judged end-of-support dates with."""
+
+    as_of: date
+    source: str
+    #: ``packaged``, ``demo``, or the file or URL given with --release-calendar.
+    origin: str
+    age_days: int
+    max_age_days: int
+
+
 class ScanInfo(Model):
     started_at: datetime
     finished_at: datetime
@@ -140,6 +153,7 @@ class ScanInfo(Model):
     scope: Scope = Field(default_factory=Scope)
     coverage: Coverage = Field(default_factory=Coverage)
     fail_on: Severity | None = None
+    calendar: CalendarInfo | None = None
 
 
 class Summary(Model):
@@ -172,6 +186,8 @@ class ScanResult(Model):
     policies: tuple[PolicyRef, ...]
     findings: tuple[Finding, ...]
     summary: Summary
+    #: Per cluster: minor, end of support, days left, next maintenance windows (schema 2.1).
+    horizon: tuple[ClusterHorizon, ...] = ()
 
     @property
     def complete(self) -> bool:

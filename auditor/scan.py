@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from auditor import __version__
-from auditor.findings import ScanInfo, ScanResult, Severity, Summary, ToolInfo
+from auditor.findings import CalendarInfo, ScanInfo, ScanResult, Severity, Summary, ToolInfo
 from auditor.gates.waivers import Waiver, apply_waivers
+from auditor.horizon import cluster_horizons
 from auditor.inventory import Estate
 from auditor.policies.evaluator import Evaluator
 from auditor.policies.loader import ConfiguredPolicy
+from auditor.release_calendar import CalendarChoice
 from auditor.timeutil import as_utc
 
 
@@ -30,10 +32,21 @@ def run_scan(
     started_at: datetime,
     fail_on: Severity | None,
     waivers: tuple[Waiver, ...] = (),
+    calendar: CalendarChoice | None = None,
 ) -> ScanResult:
-    """Evaluate, then apply waivers as of the scan's own start (an expired waiver stops applying)."""
-    evaluator = Evaluator(policies, evaluation_time(estate))
+    """Evaluate, then apply waivers as of the scan's own start (an expired waiver stops applying).
+
+    ``calendar``: the release calendar end-of-support dates come from (the packaged one when None); a
+    calendar older than its ``max_age_days`` at the evaluation time is a coverage note.
+    """
+    calendar = calendar or CalendarChoice.packaged()
+    now = evaluation_time(estate)
+    evaluator = Evaluator(policies, now, calendar.calendar)
     findings = apply_waivers(evaluator.evaluate(estate), waivers, started_at)
+    stale = calendar.calendar.staleness(now, calendar.max_age_days)
+    coverage = estate.coverage
+    if stale:
+        coverage = coverage.model_copy(update={"notes": (*coverage.notes, stale)})
     return ScanResult(
         tool=ToolInfo(version=__version__),
         scan=ScanInfo(
@@ -41,11 +54,19 @@ def run_scan(
             finished_at=datetime.now(UTC),
             source=estate.source,
             scope=estate.scope,
-            coverage=estate.coverage,
+            coverage=coverage,
             fail_on=fail_on,
-            evaluated_at=evaluation_time(estate),
+            evaluated_at=now,
+            calendar=CalendarInfo(
+                as_of=calendar.calendar.as_of,
+                source=calendar.calendar.source,
+                origin=calendar.origin,
+                age_days=calendar.calendar.age_days(now),
+                max_age_days=calendar.max_age_days,
+            ),
         ),
         policies=evaluator.refs,
         findings=findings,
         summary=Summary.of(findings),
+        horizon=cluster_horizons(estate, calendar.calendar, now),
     )

@@ -86,6 +86,32 @@ def next_opening(config: MaintenanceConfiguration, after: datetime) -> datetime 
     return None
 
 
+def next_window(config: MaintenanceConfiguration, now: datetime) -> tuple[datetime, datetime] | None:
+    """The window open at ``now`` or, if none is, the next one to open within a year: (start, end) in UTC.
+    None when nothing opens within a year. Raises UnknownSchedule."""
+    now = now.astimezone(UTC)
+    if config.schedule_kind == "timeInWeek":
+        start = now.replace(minute=0, second=0, microsecond=0) if _legacy_open(config, now) else None
+        start = start or next_opening(config, now)
+        if start is None:
+            return None
+        end = start + timedelta(hours=1)
+        while end - start < timedelta(days=7) and _legacy_open(config, end):
+            end += timedelta(hours=1)
+        return start, end
+    hours = config.duration_hours
+    if not hours:
+        raise UnknownSchedule(f"{config.name}: no durationHours")
+    current = _latest_start(config, now, timedelta(hours=hours))
+    if current is not None and now < current + timedelta(hours=hours):
+        begin = current.astimezone(UTC)
+        return begin, begin + timedelta(hours=hours)
+    opens = next_opening(config, now)
+    if opens is None or opens - now > timedelta(days=366):
+        return None
+    return opens, opens + timedelta(hours=hours)
+
+
 def _latest_start(config: MaintenanceConfiguration, moment: datetime, duration: timedelta) -> datetime | None:
     rule = _rule(config)
     starts: list[datetime] = rule.between(moment - duration, moment, inc=True)

@@ -40,15 +40,16 @@ def estate_document(**fields: Any) -> dict[str, Any]:
 
 
 def compliant_cluster(name: str = "good") -> dict[str, Any]:
-    """A cluster that passes every enabled built-in policy against :func:`compliant_catalog`."""
+    """A cluster that passes every enabled built-in policy against :func:`compliant_catalog` at the
+    estate's 2026-06-01 (1.35 is in community support until 2027-03-31 in the packaged calendar)."""
     return {
         "id": cluster_id(name),
         "name": name,
         "location": "eastus",
         "skuTier": "Standard",
         "supportPlan": "KubernetesOfficial",
-        "kubernetesVersion": "1.33.2",
-        "currentKubernetesVersion": "1.33.2",
+        "kubernetesVersion": "1.35.2",
+        "currentKubernetesVersion": "1.35.2",
         "autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "NodeImage"},
         "maintenanceConfigurations": [
             {
@@ -69,7 +70,7 @@ def compliant_cluster(name: str = "good") -> dict[str, Any]:
                 "name": "system",
                 "mode": "System",
                 "osType": "Linux",
-                "currentOrchestratorVersion": "1.33.2",
+                "currentOrchestratorVersion": "1.35.2",
                 "nodeImageVersion": "AKSUbuntu-2204gen2containerd-202605.25.0",
                 "latestNodeImageVersion": "AKSUbuntu-2204gen2containerd-202605.25.0",
             }
@@ -81,8 +82,8 @@ def compliant_catalog() -> dict[str, Any]:
     return {
         "location": "eastus",
         "versions": [
-            {"version": "1.32", "supportPlans": ["KubernetesOfficial"], "patchVersions": {"1.32.5": []}},
-            {"version": "1.33", "supportPlans": ["KubernetesOfficial"], "patchVersions": {"1.33.2": []}},
+            {"version": "1.34", "supportPlans": ["KubernetesOfficial"], "patchVersions": {"1.34.5": []}},
+            {"version": "1.35", "supportPlans": ["KubernetesOfficial"], "patchVersions": {"1.35.2": []}},
         ],
     }
 

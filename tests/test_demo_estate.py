@@ -15,6 +15,7 @@ from auditor.findings import Finding, Severity, Status
 from auditor.inventory import Estate
 from auditor.policies.evaluator import Evaluator
 from auditor.policies.loader import Selection, configure, load_policy_dirs
+from auditor.release_calendar import demo_calendar
 from auditor.resources import builtin_policies_dir
 
 SUB_PROD = "3f1c2a7e-8b4d-4c61-9a2e-5d7b0c9e1f24"
@@ -59,7 +60,7 @@ def findings(estate: Estate) -> tuple[Finding, ...]:
     configured = configure(
         sources, Selection(enable=frozenset({"FLEET-005", "AKS-015"}))
     )  # every one, off ones too
-    return Evaluator(configured, estate.collected_at).evaluate(estate)
+    return Evaluator(configured, estate.collected_at, demo_calendar()).evaluate(estate)
 
 
 def _status(findings: tuple[Finding, ...], policy_id: str, resource_id: str) -> Status:
@@ -180,6 +181,15 @@ def test_nothing_happens_after_collection(estate: Estate) -> None:
         ("AKS-012", SANDBOX, Status.FAIL),  # node OS window while the channel is None
         ("AKS-012", PROD_WEU, Status.PASS),
         ("AKS-012", OBS, Status.SKIPPED),
+        ("AKS-013", PROD_SEA, Status.FAIL),  # 1.32 ends 2026-12-15: 25 days, high
+        ("AKS-013", QA_SEA, Status.FAIL),  # 1.31 community support ended: critical
+        ("AKS-013", TOOLS, Status.FAIL),  # LTS plan on Standard: community end applies, long past
+        ("AKS-013", PAYMENTS, Status.PASS),  # 1.31 on LTS with Premium until 2027-05-31
+        ("AKS-013", PROD_EUS, Status.PASS),
+        ("AKS-014", PROD_SEA, Status.FAIL),  # patch channel: nothing moves it off 1.32
+        ("AKS-014", QA_SEA, Status.FAIL),
+        ("AKS-014", INGRESS, Status.PASS),  # node-image, but 1.33 lasts beyond the horizon
+        ("AKS-014", PAYMENTS, Status.PASS),
         ("FLEET-001", f"{FLEET_PROD}/memberclusters/prod-sea-01", Status.FAIL),
         ("FLEET-001", f"{FLEET_NONPROD}/memberclusters/perf-eus-02", Status.FAIL),
         ("FLEET-001", f"{FLEET_PROD}/memberclusters/prod-eus-01", Status.PASS),
@@ -215,3 +225,21 @@ def test_failed_placement_evidence_names_the_conflicting_manifest(findings: tupl
 
 def test_snapshot_round_trips(estate: Estate) -> None:
     assert Estate.model_validate_json(estate.model_dump_json(by_alias=True)) == estate
+
+
+def test_horizon_findings_name_the_days_left_and_the_manual_hops(findings: tuple[Finding, ...]) -> None:
+    def one(policy_id: str, resource_id: str) -> Finding:
+        (found,) = [f for f in findings if f.policy_id == policy_id and f.resource_id == resource_id]
+        return found
+
+    soon, past = one("AKS-013", PROD_SEA), one("AKS-013", QA_SEA)
+    assert (soon.severity, past.severity) == (Severity.HIGH, Severity.CRITICAL)
+    assert soon.evidence["daysLeft"] == 25 and soon.evidence["endOfSupport"] == "2026-12-15"
+    assert past.message == (
+        "Cluster aks-qa-sea-01 runs 1.31, whose community support ended 2025-11-30 (355 days ago); the "
+        "warning starts 90 days ahead."
+    )
+    assert past.escalation is not None and past.escalation.note == "the minor is past its end of support"
+    assert one("AKS-014", QA_SEA).evidence["manualHops"] == "1.31 → 1.32 → 1.33"  # 1.32 ends within 90 days
+    assert one("AKS-014", PROD_SEA).evidence["manualHops"] == "1.32 → 1.33"
+    assert one("AKS-014", TOOLS).evidence["manualHops"] == "1.30 → 1.31 → 1.32 → 1.33"

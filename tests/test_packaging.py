@@ -34,7 +34,8 @@ def _expected_data() -> set[str]:
     templates = {
         p.relative_to(REPO).as_posix() for p in (REPO / "auditor" / "templates").rglob("*") if p.is_file()
     }
-    return policies | templates | {"auditor/demo/estate.json", "auditor/py.typed"}
+    calendars = {"auditor/release-calendar.json", "auditor/demo/release-calendar.json"}
+    return policies | templates | calendars | {"auditor/demo/estate.json", "auditor/py.typed"}
 
 
 def test_wheel_holds_exactly_the_expected_data_files_and_no_report_output(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auditor.inventory.aks import MaintenanceConfiguration
-from auditor.schedule import UnknownSchedule, is_open, next_opening, occurrences
+from auditor.schedule import UnknownSchedule, is_open, next_opening, next_window, occurrences
 
 
 def config(**fields: Any) -> MaintenanceConfiguration:
@@ -231,3 +231,50 @@ def test_occurrences_satisfy_their_schedule(schedule: MaintenanceConfiguration) 
     if schedule.schedule_kind == "daily" and not schedule.not_allowed_dates:
         gaps = {b - a for a, b in itertools.pairwise(starts)}
         assert gaps == {timedelta(days=schedule.interval_days or 1)}
+
+
+def test_next_window_is_the_open_one_or_the_next_within_a_year() -> None:
+    sunday = (at("2026-12-06T00:00"), at("2026-12-06T08:00"))
+    assert next_window(WEEKLY, at("2026-12-06T03:00")) == sunday  # open now: the current window
+    assert next_window(WEEKLY, at("2026-12-03T10:00")) == sunday
+    assert next_window(WEEKLY, at("2026-12-06T08:00"))[0] == at("2026-12-13T00:00")  # type: ignore[index]
+    frozen = config(
+        schedule_kind="daily",
+        interval_days=1,
+        not_allowed_dates=[{"start": "2026-12-01", "end": "2028-01-01"}],
+    )
+    assert next_window(frozen, at("2026-12-03T10:00")) is None
+    legacy = MaintenanceConfiguration.model_validate(
+        {
+            "name": "default",
+            "scheduleKind": "timeInWeek",
+            "timeInWeek": [{"day": "Monday", "hourSlots": [1, 2, 3, 5]}],
+        }
+    )
+    assert next_window(legacy, at("2026-12-03T10:00")) == (at("2026-12-07T01:00"), at("2026-12-07T04:00"))
+    with pytest.raises(UnknownSchedule):
+        next_window(
+            config(schedule_kind="weekly", interval_weeks=3, day_of_week="Monday"), at("2026-12-03T10:00")
+        )
+
+
+@given(
+    schedule=schedules(),
+    moment=st.datetimes(
+        min_value=datetime(2026, 1, 1), max_value=datetime(2027, 6, 1), timezones=st.just(UTC)
+    ),
+)
+@settings(max_examples=60, deadline=None)
+def test_next_window_is_a_real_window_that_has_not_ended(
+    schedule: MaintenanceConfiguration, moment: datetime
+) -> None:
+    window = next_window(schedule, moment)
+    if window is None:
+        assert next_opening(schedule, moment) is None or next_opening(schedule, moment) - moment > timedelta(
+            days=366
+        )  # type: ignore[operator]
+        return
+    start, end = window
+    assert end > moment and end - start == timedelta(hours=schedule.duration_hours or 0)
+    assert is_open(schedule, start) and start <= max(moment, start)
+    assert is_open(schedule, moment) == (start <= moment)

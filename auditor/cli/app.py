@@ -9,6 +9,7 @@ import click
 
 from auditor import __version__
 from auditor.cli import echo
+from auditor.cli.calendar import calendar
 from auditor.cli.options import EXIT_CODES_HELP
 from auditor.cli.policies import policies
 from auditor.cli.remediate import remediate
@@ -47,7 +48,7 @@ def cli() -> None:
     """Policy-as-code compliance auditor for AKS and Azure Kubernetes Fleet Manager estates."""
 
 
-for command in (scan, collect, remediate, policies, schema, convert):
+for command in (scan, collect, remediate, policies, calendar, schema, convert):
     cli.add_command(command)
 
 

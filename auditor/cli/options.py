@@ -28,6 +28,7 @@ from auditor.config import (
 )
 from auditor.errors import config_error
 from auditor.findings import Severity
+from auditor.release_calendar import DEFAULT_MAX_AGE_DAYS
 from auditor.remediation.plan import PlanOptions
 from auditor.reporters.interface import OutputFormat
 
@@ -110,12 +111,27 @@ POLICIES = OptionGroup(
             help="Enable a policy that is off by default (repeatable).",
         ),
         click.Option(["--disable"], multiple=True, metavar="ID", help="Disable a policy (repeatable)."),
+        click.Option(
+            ["--release-calendar", "calendar"],
+            metavar="FILE|URL",
+            help="AKS release calendar for end-of-support dates (default: the one in the package; the "
+            "demo has its own). A file from 'aks-auditor calendar update' or an endoflife.date API v1 URL.",
+        ),
+        click.Option(
+            ["--calendar-max-age-days"],
+            type=int,
+            default=DEFAULT_MAX_AGE_DAYS,
+            show_default=True,
+            help="A release calendar older than this at scan time is a coverage note in every report.",
+        ),
     ),
     lambda v, _: PolicyOptions(
         policy_dirs=v["policy_dirs"],
         sets=v["sets"],
         enable=frozenset(v["enable"]),
         disable=frozenset(v["disable"]),
+        calendar=v["calendar"],
+        calendar_max_age_days=v["calendar_max_age_days"],
     ),
 )
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from auditor.cli import echo
+from auditor.cli.calendar import choose_calendar
 from auditor.cli.live import call_log, credential, progress_bars
 from auditor.cli.options import (
     ALLOW_PARTIAL,
@@ -104,8 +105,13 @@ def scan(
     configured = configure(available_policies(policies.policy_dirs), selection)
     accepted = load_waivers(gate.waivers) if gate.waivers else ()
     check_only(remediate.plan.only, {policy.spec.id for policy in configured})
+    calendar = choose_calendar(
+        policies.calendar, demo=source.demo, max_age_days=policies.calendar_max_age_days
+    )
     estate = _gather(config.source, config.hubs, config.live, config.quiet)
-    result = run_scan(estate, configured, started_at=started, fail_on=gate.fail_on, waivers=accepted)
+    result = run_scan(
+        estate, configured, started_at=started, fail_on=gate.fail_on, waivers=accepted, calendar=calendar
+    )
     plan = build_plan(estate, result, remediate.plan, created_at=started) if remediate.enabled else None
     extra = [(PLAN_FILE_NAME, dump_model(plan))] if plan else []
     with collector_paused():  # the result lives until exit: no full collection rescans it while rendering

@@ -37,10 +37,13 @@ class CoverageGap(Model):
 
 
 class Coverage(Model):
-    """What was read (counts per kind) and what was not (gaps). Any gap makes the scan incomplete."""
+    """What was read (counts per kind) and what was not (gaps). Any gap makes the scan incomplete.
+
+    ``notes`` qualify a complete scan without making it incomplete (a stale release calendar)."""
 
     read: dict[str, int] = Field(default_factory=dict)
     gaps: tuple[CoverageGap, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:

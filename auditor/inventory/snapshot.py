@@ -26,23 +26,32 @@ def _major(version: str) -> int:
 Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
 
 
+def read_json(path: Path, what: str = "file") -> Any:
+    """The parsed JSON of ``path``; one-line InputErrors naming the path and ``what`` it should be."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: {what} not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read: {error}") from None
+    return parse_json(text, str(path))
+
+
+def parse_json(text: str, origin: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"{origin}: not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
+
+
 def load_document(
     path: Path, model: type[M], kind: str, supported_version: str, upgrade: Upgrade | None = None
 ) -> M:
     """Load a JSON file that must carry ``kind`` and a ``schemaVersion`` whose major we understand; one of
     an older major is read through ``upgrade`` (refused when there is none)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: cannot read: {error}") from None
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"{path}: not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
-        ) from None
+    raw = read_json(path)
     if not isinstance(raw, dict):
         raise InputError(f"{path}: expected a JSON object with kind {kind!r}, got {type(raw).__name__}")
     found_kind = raw.get("kind")

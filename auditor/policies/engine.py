@@ -22,6 +22,7 @@ from cel_expr_python import cel
 from cel_expr_python.ext import ext_bindings, ext_optional, ext_strings
 
 from auditor.policies.functions import FunctionDoc, catalog
+from auditor.release_calendar import ReleaseCalendar
 
 _TYPES = {
     "string": cel.Type.STRING,
@@ -109,9 +110,12 @@ class Activation:
 
 
 class Environment:
-    """A CEL environment for one resource kind: its variables, ``now``, ``params`` and our functions."""
+    """A CEL environment for one resource kind: its variables, ``now``, ``params`` and our functions (those
+    that read the release calendar read ``calendar``, the packaged one when None)."""
 
-    def __init__(self, variables: Iterable[str], now: datetime) -> None:
+    def __init__(
+        self, variables: Iterable[str], now: datetime, calendar: ReleaseCalendar | None = None
+    ) -> None:
         if now.tzinfo is None:
             raise ValueError("the scan time must be timezone-aware (naive datetimes read as local time)")
         self.now = now
@@ -119,7 +123,7 @@ class Environment:
         declared: dict[str, Any] = dict.fromkeys(self.variables, cel.Type.DYN)
         declared["now"] = cel.Type.TIMESTAMP
         declared["params"] = cel.Type.DYN
-        self.functions: tuple[FunctionDoc, ...] = catalog(now)
+        self.functions: tuple[FunctionDoc, ...] = catalog(now, calendar)
         self._env = cel.NewEnv(
             variables=declared,
             extensions=[ext_optional.ExtOptional(), ext_bindings.ExtBindings(), ext_strings.ExtStrings()],

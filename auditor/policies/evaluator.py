@@ -24,14 +24,20 @@ from auditor.policies.documents import KIND_VARIABLES, Gap, ResourceDocument, it
 from auditor.policies.engine import Activation, Environment, EvalFailure, Program
 from auditor.policies.loader import ConfiguredPolicy
 from auditor.policies.model import ResourceKind
+from auditor.release_calendar import ReleaseCalendar
 
 
 class Evaluator:
-    """Compiled policies grouped by resource kind, bound to one scan time."""
+    """Compiled policies grouped by resource kind, bound to one scan time and one release calendar."""
 
-    def __init__(self, policies: Sequence[ConfiguredPolicy], now: datetime) -> None:
+    def __init__(
+        self,
+        policies: Sequence[ConfiguredPolicy],
+        now: datetime,
+        calendar: ReleaseCalendar | None = None,
+    ) -> None:
         self.now = now
-        self.environments = {kind: Environment(KIND_VARIABLES[kind], now) for kind in ResourceKind}
+        self.environments = {kind: Environment(KIND_VARIABLES[kind], now, calendar) for kind in ResourceKind}
         self.by_kind: dict[ResourceKind, list[CompiledPolicy]] = defaultdict(list)
         self.refs = tuple(policy_ref(p) for p in policies)
         for configured in policies:

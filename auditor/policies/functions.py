@@ -10,79 +10,23 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from auditor.inventory.aks import MaintenanceConfiguration
+from auditor.kube_versions import (
+    latest_version,
+    minor_gap,
+    minor_of,
+    minor_path,
+    same_major,
+    version_compare,
+    version_major,
+    version_minor,
+)
+from auditor.release_calendar import ReleaseCalendar, packaged_calendar
 from auditor.schedule import UnknownSchedule, is_open, next_opening
-
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+].*)?$")
-
-
-@lru_cache(maxsize=4096)  # an estate repeats a few dozen versions hundreds of thousands of times
-def parse_version(version: str) -> tuple[int, int, int | None]:
-    """``1.29`` / ``1.29.3`` / ``v1.29.3`` -> (1, 29, 3); the patch is None for an alias such as ``1.29``."""
-    match = _VERSION.match(version.strip())
-    if not match:
-        raise ValueError(f"not a Kubernetes version: {version!r} (expected MAJOR.MINOR[.PATCH])")
-    major, minor, patch = match.groups()
-    return int(major), int(minor), int(patch) if patch is not None else None
-
-
-def minor_of(version: str) -> str:
-    """``1.29.3`` -> ``1.29``."""
-    major, minor, _ = parse_version(version)
-    return f"{major}.{minor}"
-
-
-def version_major(version: str) -> int:
-    return parse_version(version)[0]
-
-
-def version_minor(version: str) -> int:
-    return parse_version(version)[1]
-
-
-def version_compare(left: str, right: str) -> int:
-    """-1, 0 or 1; a missing patch compares as 0 (``1.29`` == ``1.29.0``)."""
-    a_major, a_minor, a_patch = parse_version(left)
-    b_major, b_minor, b_patch = parse_version(right)
-    a = (a_major, a_minor, a_patch or 0)
-    b = (b_major, b_minor, b_patch or 0)
-    return (a > b) - (a < b)
-
-
-def same_major(left: str, right: str) -> bool:
-    return version_major(left) == version_major(right)
-
-
-def minor_gap(from_version: str, to_version: str) -> int:
-    """How many minors ``to_version`` is above ``from_version`` (negative when below). Same major only."""
-    a_major, a_minor, _ = parse_version(from_version)
-    b_major, b_minor, _ = parse_version(to_version)
-    if a_major != b_major:
-        raise ValueError(f"minorGap needs one major version, got {from_version!r} and {to_version!r}")
-    return b_minor - a_minor
-
-
-def latest_version(versions: list[str]) -> str:
-    """The highest of a list of versions (error when the list is empty)."""
-    if not versions:
-        raise ValueError("latestVersion of an empty list")
-    best = versions[0]
-    for version in versions[1:]:
-        if version_compare(version, best) > 0:
-            best = version
-    return best
-
-
-def minor_path(from_version: str, to_version: str) -> list[str]:
-    """Every minor hop from ``from_version`` up to ``to_version``: 1.28 -> 1.31 gives 1.29, 1.30, 1.31."""
-    gap = minor_gap(from_version, to_version)
-    major, minor, _ = parse_version(from_version)
-    return [f"{major}.{minor + step}" for step in range(1, gap + 1)]
-
 
 # Linux images: <prefix>-YYYYMM.DD.<patch>, optionally followed by a security-patch date -YYYY.MM.DD
 # (e.g. AKSUbuntu-2204gen2containerd-202410.27.0, ...-202501.12.0-2025.01.22). Old images end in
@@ -108,6 +52,10 @@ def node_image_date(image: str) -> datetime:
         return datetime(year, month, day, tzinfo=UTC)
     except ValueError:
         raise ValueError(f"node image version {image!r} encodes an impossible date") from None
+
+
+def as_utc_date(moment: datetime) -> date:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date()
 
 
 def days_between(earlier: datetime, later: datetime) -> int:
@@ -138,11 +86,20 @@ def _window(configs: list[Any], name: str) -> MaintenanceConfiguration:
     raise ValueError(f"no maintenance configuration named {name!r}")
 
 
-def catalog(now: datetime) -> tuple[FunctionDoc, ...]:
-    """All custom functions; ``daysSince`` and the window functions measure against the scan time ``now``."""
+def catalog(now: datetime, calendar: ReleaseCalendar | None = None) -> tuple[FunctionDoc, ...]:
+    """All custom functions; ``daysSince``, ``daysUntil`` and the window functions measure against the scan
+    time ``now``; ``supportEnds`` reads ``calendar`` (the packaged release calendar when None)."""
+    calendar = calendar or packaged_calendar()
 
     def days_since(moment: datetime) -> int:
         return days_between(moment, now)
+
+    def days_until(moment: datetime) -> int:
+        return (as_utc_date(moment) - now.astimezone(UTC).date()).days
+
+    def support_ends(version: str, lts: bool) -> datetime:
+        ends = calendar.support_ends(minor_of(version), lts=lts)
+        return datetime(ends.year, ends.month, ends.day, tzinfo=UTC)
 
     def window_gap_days(configs: list[Any], name: str) -> int:
         config = _window(configs, name)
@@ -206,6 +163,21 @@ def catalog(now: datetime) -> tuple[FunctionDoc, ...]:
         ),
         FunctionDoc(
             "daysSince", ("timestamp",), "int", "whole days from a timestamp to the scan time", days_since
+        ),
+        FunctionDoc(
+            "daysUntil",
+            ("timestamp",),
+            "int",
+            "calendar days (UTC) from the scan date to a timestamp's date; negative once it has passed",
+            days_until,
+        ),
+        FunctionDoc(
+            "supportEnds",
+            ("string", "bool"),
+            "timestamp",
+            "when a version's minor leaves support in the release calendar: the end of long-term support "
+            "when the second argument is true, else of community support (error if the calendar has no date)",
+            support_ends,
         ),
         FunctionDoc(
             "windowGapDays",

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validat
 from pydantic.alias_generators import to_camel
 
 from auditor.findings import Severity, Status
+from auditor.release_calendar import Release
 
 
 class ResourceKind(StrEnum):
@@ -86,6 +87,9 @@ class PolicyTest(_Strict):
     name: str
     now: datetime | None = None
     params: dict[str, Any] = Field(default_factory=dict)
+    #: Release calendar entries for this case (endoflife.date shape; its asOf is the case's ``now``).
+    #: Without it the case reads the calendar shipped in the package.
+    calendar: tuple[Release, ...] | None = None
     estate: dict[str, Any]
     expect: dict[str, Status]
 

@@ -17,6 +17,7 @@ from auditor.inventory.base import normalize_id
 from auditor.policies.evaluator import Evaluator
 from auditor.policies.loader import TESTS_SUFFIX, ConfiguredPolicy, PolicySource, param_type_problem
 from auditor.policies.model import PolicyTest
+from auditor.release_calendar import ReleaseCalendar
 from auditor.timeutil import as_utc
 
 #: Scan time for test cases that do not set ``now`` (fixed, so results never depend on the day).
@@ -84,7 +85,13 @@ def run_case(source: PolicySource, case: PolicyTest) -> CaseResult:
             raise PolicyError(f"{source.path}: {spec.id}: tests[{case.name}].params.{name}: {problem}")
     params = {name: p.default for name, p in spec.parameters.items()} | case.params
     now = as_utc(case.now or DEFAULT_TEST_NOW)
-    findings = Evaluator([ConfiguredPolicy(source, params)], now).evaluate(_estate(source, case, now))
+    calendar = (
+        ReleaseCalendar(as_of=now.date(), source=f"{source.path} tests[{case.name}]", releases=case.calendar)
+        if case.calendar is not None
+        else None
+    )
+    evaluator = Evaluator([ConfiguredPolicy(source, params)], now, calendar)
+    findings = evaluator.evaluate(_estate(source, case, now))
     mismatches = []
     for key, expected in case.expect.items():
         matched = _match(findings, key)

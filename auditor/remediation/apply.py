@@ -29,7 +29,7 @@ from auditor.inventory.aks import (
     MAINTENANCE_NODE_OS,
     MaintenanceConfiguration,
 )
-from auditor.policies.functions import minor_gap, version_compare
+from auditor.kube_versions import minor_gap, version_compare
 from auditor.remediation.journal import FINISHED, Journal
 from auditor.remediation.plan import Action, RemediationPlan, Step
 from auditor.remediation.target import Observed, StepTarget

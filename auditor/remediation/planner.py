@@ -20,7 +20,7 @@ from auditor.inventory import Estate
 from auditor.inventory.aks import Cluster, NodePool
 from auditor.inventory.base import normalize_id
 from auditor.inventory.fleet import Fleet
-from auditor.policies.functions import parse_version
+from auditor.kube_versions import parse_version
 from auditor.remediation.manual import investigate
 from auditor.remediation.plan import (
     Action,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from auditor.inventory.aks import CatalogMinor, VersionCatalog
-from auditor.policies.functions import parse_version, version_compare
+from auditor.kube_versions import parse_version, version_compare
 
 OFFICIAL = "KubernetesOfficial"
 LTS = "AKSLongTermSupport"

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.findings import Finding, PolicyRef, ScanResult, Severity, Status
+from auditor.horizon import ClusterHorizon
 from auditor.timeutil import as_utc
 
 #: Compact JSON for evidence values; built once (``json.dumps`` builds an encoder per call).
@@ -230,3 +231,65 @@ def safe_url(url: str | None) -> str | None:
         return None
     parts = urlsplit(url.strip())
     return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+@dataclass(frozen=True)
+class HorizonSummary:
+    """How many clusters leave support when, with AKS-013's horizons (or 90/30 days when it did not run)."""
+
+    warn_days: int
+    urgent_days: int
+    past: int
+    urgent: int
+    warning: int
+    beyond: int
+    unknown: int
+    soonest: tuple[ClusterHorizon, ...]
+
+    def text(self) -> str:
+        total = self.past + self.urgent + self.warning + self.beyond + self.unknown
+        counts = (
+            f"{total} cluster{'s' if total != 1 else ''}: {self.past} past end of support, "
+            f"{self.urgent} within {self.urgent_days} days, {self.warning} within {self.warn_days} days, "
+            f"{self.beyond} beyond" + (f", {self.unknown} unknown" if self.unknown else "")
+        )
+        if not self.soonest:
+            return counts
+        first = self.soonest[0]
+        return f"{counts}; soonest: {first.name} {first.minor} {support_end_text(first)}"
+
+
+def support_end_text(horizon: ClusterHorizon) -> str:
+    """``ends 2026-12-15 (25 days)`` / ``ended 2025-11-30 (355 days ago)`` / why it is unknown."""
+    if horizon.end_of_support is None or horizon.days_left is None:
+        return f"end of support unknown: {horizon.unknown}"
+    if horizon.days_left < 0:
+        return f"ended {horizon.end_of_support} ({-horizon.days_left} days ago)"
+    return f"ends {horizon.end_of_support} ({horizon.days_left} days)"
+
+
+def horizon_summary(result: ScanResult, soonest: int = 5) -> HorizonSummary | None:
+    if not result.horizon:
+        return None
+    params = _policy_index(result).get("AKS-013")
+    warn = int((params.parameters if params else {}).get("warn_days", 90))
+    urgent = int((params.parameters if params else {}).get("urgent_days", 30))
+    known = sorted((h for h in result.horizon if h.days_left is not None), key=lambda h: h.days_left or 0)
+    days = [h.days_left for h in known if h.days_left is not None]
+    return HorizonSummary(
+        warn_days=warn,
+        urgent_days=urgent,
+        past=sum(1 for d in days if d < 0),
+        urgent=sum(1 for d in days if 0 <= d <= urgent),
+        warning=sum(1 for d in days if urgent < d <= warn),
+        beyond=sum(1 for d in days if d > warn),
+        unknown=len(result.horizon) - len(known),
+        soonest=tuple(h for h in known if (h.days_left or 0) <= warn)[:soonest],
+    )
+
+
+def calendar_text(result: ScanResult) -> str | None:
+    calendar = result.scan.calendar
+    if calendar is None:
+        return None
+    return f"{calendar.origin}, as of {calendar.as_of} ({calendar.age_days} days old at the scan time)"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from auditor.findings import SEVERITY_ORDER, STATUS_ORDER, ScanResult, Status
 from auditor.reporters.common import (
+    calendar_text,
     first_findings,
+    horizon_summary,
     incomplete_banner,
     judged_as_of,
     policy_rows,
@@ -34,6 +36,7 @@ def render_console(result: ScanResult) -> str:
         ),
     ]
     lines.extend(_coverage(result))
+    lines.extend(_horizon(result))
     lines.extend(_top_policies(result))
     lines.extend(_top_findings(result))
     return "\n".join(printable(line) for line in lines) + "\n"
@@ -56,6 +59,18 @@ def _coverage(result: ScanResult) -> list[str]:
         lines.append(f"  - {gap.scope} {gap.target}: {gap.operation}: {truncate(gap.reason, 200)}")
     if len(coverage.gaps) > MAX_GAPS:
         lines.append(f"  ... and {len(coverage.gaps) - MAX_GAPS} more gaps")
+    return lines
+
+
+def _horizon(result: ScanResult) -> list[str]:
+    lines = []
+    calendar = calendar_text(result)
+    if calendar:
+        lines.append(f"Calendar: {calendar}")
+    horizon = horizon_summary(result)
+    if horizon:
+        lines.append(f"Horizon:  {horizon.text()}")
+    lines.extend(f"Note:     {note}" for note in result.scan.coverage.notes)
     return lines
 
 

@@ -16,11 +16,14 @@ from jinja2 import Environment, StrictUndefined, select_autoescape
 from auditor.findings import SEVERITY_ORDER, STATUS_ORDER, ScanResult, Status
 from auditor.gcpause import collector_paused
 from auditor.reporters.common import (
+    calendar_text,
+    horizon_summary,
     incomplete_banner,
     judged_as_of,
     policy_rows,
     safe_url,
     status_counts,
+    support_end_text,
     utc_timestamp,
 )
 from auditor.reporters.html_layout import (
@@ -74,6 +77,9 @@ def _document(result: ScanResult, *, max_detailed: int, max_resources: int) -> s
         statuses=STATUS_ORDER,
         severities=SEVERITY_ORDER,
         read=sorted(result.scan.coverage.read.items()),
+        notes=result.scan.coverage.notes,
+        calendar=calendar_text(result),
+        horizon=horizon_summary(result),
         gaps=result.scan.coverage.gaps,
         policy_rows=sorted(policy_rows(result, counts), key=lambda row: row.sort_key),
         help_uris={policy.id: safe_url(policy.help_uri) for policy in result.policies},
@@ -81,4 +87,5 @@ def _document(result: ScanResult, *, max_detailed: int, max_resources: int) -> s
         omitted_statuses=STATUSES_OMITTED,
         sarif_max_results=SARIF_MAX_RESULTS,
         Status=Status,
+        support_end=support_end_text,
     )

@@ -16,7 +16,9 @@ from jinja2 import Environment, StrictUndefined
 from auditor.findings import SEVERITY_ORDER, STATUS_ORDER, ScanResult, Status
 from auditor.reporters.common import (
     ACTIONABLE,
+    calendar_text,
     first_findings,
+    horizon_summary,
     incomplete_banner,
     judged_as_of,
     policy_rows,
@@ -65,6 +67,9 @@ def render_markdown(result: ScanResult) -> str:
         statuses=STATUS_ORDER,
         severities=SEVERITY_ORDER,
         read=sorted(result.scan.coverage.read.items()),
+        notes=result.scan.coverage.notes,
+        calendar=calendar_text(result),
+        horizon=horizon_summary(result),
         gaps=result.scan.coverage.gaps[:MAX_ROWS],
         more_gaps=max(len(result.scan.coverage.gaps) - MAX_ROWS, 0),
         policy_rows=failing_policies[:MAX_ROWS],

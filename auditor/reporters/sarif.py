@@ -297,6 +297,10 @@ def _invocation(result: ScanResult) -> dict[str, Any]:
                 "descriptor": {"id": f"coverage-gap/{gap.scope}"},
             }
             for gap in coverage.gaps
+        ]
+        + [
+            {"level": "note", "message": {"text": note}, "descriptor": {"id": "coverage-note"}}
+            for note in coverage.notes
         ],
         "properties": {
             "complete": result.complete,

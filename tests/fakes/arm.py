@@ -45,6 +45,11 @@ REMAINING_READS = "x-ms-ratelimit-remaining-subscription-reads"
 _SUBSCRIPTION_PATH = re.compile(r"^/subscriptions/([^/]+)/", re.IGNORECASE)
 
 
+#: Routes answered without a bearer token (the token endpoint itself, the benchmark counters, the
+#: endoflife.date stand-in).
+PUBLIC_ROUTES = frozenset({"token", "stats", "release_calendar"})
+
+
 @dataclass(frozen=True)
 class ReadBucket:
     """ARM's read throttling: a token bucket per subscription and region of the serving instance (one
@@ -301,7 +306,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._fault(call, fault)
         elif found is None:
             self._send(call, 404, error("NotFound", f"no route for {call.method} {call.path}"))
-        elif call.route not in ("token", "stats") and self.headers.get("Authorization") != f"Bearer {TOKEN}":
+        elif call.route == "release_calendar" and "Authorization" in self.headers:
+            # a public site: a client that sends our ARM token there leaks it
+            self._send(call, 400, error("TokenSentToPublicSite", "an Authorization header was sent"))
+        elif call.route not in PUBLIC_ROUTES and self.headers.get("Authorization") != f"Bearer {TOKEN}":
             self._send(call, 401, error("InvalidAuthenticationToken", "missing or wrong bearer token"))
         else:
             assert handler is not None

@@ -52,6 +52,8 @@ class ArmEstate:
     maintenance: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: normalized location -> ListKubernetesVersions body; "*" serves any other region
     catalogs: dict[str, Any] = field(default_factory=dict)
+    #: the endoflife.date API v1 stand-in's body (dict as JSON, bytes as they are); None: 404
+    release_calendar: dict[str, Any] | bytes | None = None
     _clusters: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def add_subscription(self, sub: str, name: str | None = None) -> None:

@@ -141,6 +141,15 @@ def stats(fake: FakeArm, call: Call, _: re.Match[str], headers: Message) -> Repl
     return 200, json.dumps(counts).encode(), {}
 
 
+def release_calendar(fake: FakeArm, call: Call, found: re.Match[str], headers: Message) -> Reply:
+    """A stand-in for endoflife.date's API v1 product endpoint (not an Azure route): the body a test put
+    in ``fake.estate.release_calendar`` (a dict, or raw bytes to serve as they are), else 404."""
+    body = fake.estate.release_calendar
+    if body is None:
+        return 404, b'{"message": "Product not found"}', {}
+    return 200, body if isinstance(body, bytes) else json.dumps(body).encode(), {}
+
+
 def list_clusters(fake: FakeArm, call: Call, found: re.Match[str], headers: Message) -> Reply:
     if (denied := _forbidden(fake, found["sub"])) is not None:
         return denied
@@ -288,5 +297,6 @@ ROUTES: list[tuple[str, str, re.Pattern[str], Callable[..., Reply]]] = [
         list_clusters,
     ),
     ("fleet_credentials", "POST", re.compile(rf"(?P<fleet>{_FL})/listCredentials", re.I), fleet_credentials),
+    ("release_calendar", "GET", re.compile(r"/api/v1/products/(?P<product>[^/]+)/?"), release_calendar),
     ("stats", "GET", re.compile(r"/_fake/stats"), stats),  # counters for benchmarks; not an Azure route
 ]

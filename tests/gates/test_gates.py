@@ -54,7 +54,9 @@ def test_exit_code_thresholds() -> None:
     failing = scan([stale()])
     assert exit_code(clean, Severity.HIGH) == EXIT_OK
     assert exit_code(failing, Severity.HIGH) == EXIT_FINDINGS
-    assert exit_code(failing, Severity.CRITICAL) == EXIT_OK
+    # 1.30 left support on 2025-08-22 (packaged calendar): AKS-013 is critical, the rest high at most
+    assert exit_code(failing, Severity.CRITICAL) == EXIT_FINDINGS
+    assert {f.policy_id for f in failing.findings if f.severity is Severity.CRITICAL} == {"AKS-013"}
     assert exit_code(failing, None) == EXIT_OK
 
 

@@ -30,6 +30,8 @@ EXPECTED = {
     "AKS-010": ("auto-upgrade-window", ("cluster",), "medium"),
     "AKS-011": ("node-os-window", ("cluster",), "medium"),
     "AKS-012": ("window-effective", ("cluster",), "low"),
+    "AKS-013": ("end-of-support-horizon", ("cluster",), "medium"),
+    "AKS-014": ("channel-reaches-support", ("cluster",), "high"),
     "AKS-015": ("next-window-within-reach", ("cluster",), "low"),
     "FLEET-001": ("member-joined", ("memberCluster",), "high"),
     "FLEET-002": ("placement-applied", ("placement",), "high"),

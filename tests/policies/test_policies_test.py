@@ -120,7 +120,7 @@ def test_the_policy_schema_validates_every_builtin_and_rejects_an_unknown_key() 
     assert code == 0
     validator = Draft202012Validator(json.loads(out))
     files = sorted(builtin_policies_dir().rglob("*.yaml"))
-    assert len(files) == 18
+    assert len(files) == 20
     for path in files:
         raw = json.loads(json.dumps(yaml.safe_load(path.read_text(encoding="utf-8")), default=str))
         assert list(validator.iter_errors(raw)) == [], path

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auditor.inventory.aks import CatalogMinor, VersionCatalog
-from auditor.policies.functions import parse_version, version_compare
+from auditor.kube_versions import parse_version, version_compare
 from auditor.remediation.versions import (
     CONTROL_PLANE,
     LTS,
