@@ -104,7 +104,7 @@ def graph(fake: FakeArm, call: Call, _: re.Match[str], headers: Message) -> Repl
     wanted = re.search(r"type\s*=~\s*'([^']+)'", query)
     rows = sorted(
         (
-            r
+            {k: v for k, v in r.items() if k != "systemData"}  # Resource Graph rows carry no systemData
             for r in fake.estate.rows(call.table or "")
             if r["subscriptionId"].lower() in scope
             and (wanted is None or r["type"].lower() == wanted[1].lower())

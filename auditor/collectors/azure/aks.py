@@ -20,7 +20,7 @@ def _json(pipeline_response: Any, _deserialized: Any, _headers: Any) -> Any:
     return json_body(response, response.request.url.split("?", 1)[0])
 
 
-def _page_items(models: list[Any]) -> list[Any]:
+def page_items(models: list[Any]) -> list[Any]:
     # Paged operations hand ``cls`` the page's items; TypeSpec models are mappings over the wire JSON.
     return [model.as_dict() if hasattr(model, "as_dict") else model for model in models]
 
@@ -43,7 +43,7 @@ class AksApi:
 
     def maintenance(self, cluster: Cluster) -> tuple[MaintenanceConfiguration, ...]:
         client = self._clients.aks(cluster.subscription_id)
-        pager = client.maintenance_configurations.list_by_managed_cluster(*_names(cluster), cls=_page_items)
+        pager = client.maintenance_configurations.list_by_managed_cluster(*_names(cluster), cls=page_items)
         return tuple(normalize.maintenance_configuration(item) for item in pager)
 
     def upgrade_profile(self, cluster: Cluster) -> ClusterUpgradeProfile:

@@ -20,12 +20,22 @@ from auditor.collectors.azure.aks import AksApi
 from auditor.collectors.azure.assemble import PARSERS, Assembler, QueryResult
 from auditor.collectors.azure.clients import AzureClients
 from auditor.collectors.azure.dispatch import FairDispatch
+from auditor.collectors.azure.fleet_runs import FleetRuns, needs_run_times, with_run_times
 from auditor.collectors.azure.graph import BatchResult, GraphQuery, ResourceGraph, describe
 from auditor.collectors.azure.pacing import DEFAULT_READ_LIMITS, ReadLimits
 from auditor.collectors.azure.settings import AzureSettings
 from auditor.collectors.interface import PayloadError
 from auditor.errors import CollectionError
-from auditor.inventory import Cluster, Coverage, CoverageGap, Estate, Scope, SubscriptionRef, VersionCatalog
+from auditor.inventory import (
+    Cluster,
+    Coverage,
+    CoverageGap,
+    Estate,
+    Fleet,
+    Scope,
+    SubscriptionRef,
+    VersionCatalog,
+)
 from auditor.inventory.base import normalize_id
 from auditor.inventory.estate import normalize_location
 
@@ -101,6 +111,7 @@ class _Run:
             retries=settings.throttle_retries,
         )
         self.aks = AksApi(clients)
+        self.fleet_runs = FleetRuns(clients)
         self.read_ready_in = clients.read_ready_in
         self.gaps: list[CoverageGap] = []
         self._lock = threading.Lock()
@@ -207,6 +218,7 @@ class _Run:
         ids = [ref.id for ref in subscriptions]
         with ThreadPoolExecutor(self.settings.workers, thread_name_prefix="aks-auditor") as pool:
             early = _EarlyReads(self, pool)
+            dating: list[Future[tuple[str, dict[str, str]]]] = []
             try:
                 found = self.wait_all(
                     "resource graph",
@@ -218,9 +230,13 @@ class _Run:
                 names = {ref.id.lower(): ref.name for ref in subscriptions}
                 clusters = assembler.clusters(names)
                 fleets = assembler.fleets(names)
+                dating = [pool.submit(self.run_times, fleet) for fleet in fleets if needs_run_times(fleet)]
                 catalogs = early.catalogs(clusters)
                 clusters = early.details(clusters)
+                fleets = self.dated(fleets, self.wait_all("update runs", dating))
             except BaseException:
+                for future in dating:
+                    future.cancel()
                 early.cancel()
                 raise
         clusters = assembler.with_memberships(clusters, fleets)
@@ -240,6 +256,25 @@ class _Run:
             catalogs=tuple(catalogs),
             fleets=tuple(fleets),
         )
+
+    def run_times(self, fleet: Fleet) -> tuple[str, dict[str, str]]:
+        """The creation times of a fleet's update runs (see fleet_runs.py); a gap when they cannot be read,
+        and the runs stay undated (FLEET-004 then says why it cannot decide)."""
+        try:
+            return fleet.id, self.fleet_runs.creation_times(fleet)
+        except ClientAuthenticationError:
+            raise
+        except READ_ERRORS as error:
+            self.gap("fleet", fleet.id, "updateRuns (creation times)", describe(error))
+            return fleet.id, {}
+
+    @staticmethod
+    def dated(fleets: Sequence[Fleet], found: Sequence[tuple[str, dict[str, str]]]) -> list[Fleet]:
+        times = {normalize_id(fleet_id): runs for fleet_id, runs in found}
+        return [
+            with_run_times(fleet, times[normalize_id(fleet.id)]) if normalize_id(fleet.id) in times else fleet
+            for fleet in fleets
+        ]
 
     def catalog(self, location: str, subscription: str) -> tuple[VersionCatalog | None, list[CoverageGap]]:
         """One region's ``ListKubernetesVersions`` (or the gap saying why not)."""
