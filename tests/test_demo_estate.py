@@ -186,7 +186,8 @@ def test_nothing_happens_after_collection(estate: Estate) -> None:
         ("AKS-013", TOOLS, Status.FAIL),  # LTS plan on Standard: community end applies, long past
         ("AKS-013", PAYMENTS, Status.PASS),  # 1.31 on LTS with Premium until 2027-05-31
         ("AKS-013", PROD_EUS, Status.PASS),
-        ("AKS-014", PROD_SEA, Status.FAIL),  # patch channel: nothing moves it off 1.32
+        ("AKS-014", PROD_SEA, Status.PASS),  # patch channel, but the prod fleet's Stable profile moves it
+        ("AKS-014", TOOLS, Status.FAIL),  # patch channel, in no fleet: nothing moves it off 1.30
         ("AKS-014", QA_SEA, Status.FAIL),
         ("AKS-014", INGRESS, Status.PASS),  # node-image, but 1.33 lasts beyond the horizon
         ("AKS-014", PAYMENTS, Status.PASS),

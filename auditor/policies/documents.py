@@ -5,7 +5,9 @@ Each resource kind has a fixed set of variables (documented in the README's poli
 =====================  =====================================================================
 kind                   variables besides ``now`` and ``params``
 =====================  =====================================================================
-cluster                resource (Cluster), catalog (region catalog or null)
+cluster                resource (Cluster), catalog (region catalog or null), fleets (the fleets it is
+                       a member of: id, name, autoUpgradeProfiles or null when not collected or the
+                       fleet is outside the estate; null when its memberships are unknown)
 nodePool               resource (NodePool), cluster (its cluster, without pools), catalog
 fleet                  resource (Fleet)
 updateRun              resource (UpdateRun), fleet, members (name, clusterResourceId, group,
@@ -43,7 +45,7 @@ from auditor.inventory.base import arm_segment, normalize_id
 from auditor.policies.model import ResourceKind
 
 KIND_VARIABLES: dict[ResourceKind, tuple[str, ...]] = {
-    ResourceKind.CLUSTER: ("resource", "catalog"),
+    ResourceKind.CLUSTER: ("resource", "catalog", "fleets"),
     ResourceKind.NODE_POOL: ("resource", "cluster", "catalog"),
     ResourceKind.FLEET: ("resource",),
     ResourceKind.UPDATE_RUN: ("resource", "fleet", "members"),
@@ -133,8 +135,36 @@ def _fleet_member_tuples(members: tuple[FleetMember, ...]) -> list[tuple[str, st
     return [(member.name, member.cluster_resource_id, member.group) for member in members]
 
 
+def _fleet_views(estate: Estate) -> dict[str, dict[str, Any]]:
+    return {
+        normalize_id(fleet.id): {
+            "id": fleet.id,
+            "name": fleet.name,
+            "autoUpgradeProfiles": None
+            if fleet.auto_upgrade_profiles is None
+            else [_dump(profile) for profile in fleet.auto_upgrade_profiles],
+        }
+        for fleet in estate.fleets
+    }
+
+
+def _cluster_fleets(cluster: Cluster, views: dict[str, dict[str, Any]]) -> list[dict[str, Any]] | None:
+    if cluster.fleet_memberships is None:
+        return None
+    return [
+        views.get(normalize_id(m.fleet_id))
+        or {
+            "id": m.fleet_id,
+            "name": arm_segment(m.fleet_id, "fleets") or m.fleet_id,
+            "autoUpgradeProfiles": None,
+        }
+        for m in cluster.fleet_memberships
+    ]
+
+
 def iter_documents(estate: Estate) -> Iterator[ResourceDocument | Gap]:
     """Every resource of the estate as a policy input, in a stable order; gaps where nothing was read."""
+    views = _fleet_views(estate)
     catalogs = {}
     for cluster in estate.clusters:
         key = (cluster.location or "").replace(" ", "").lower()
@@ -148,7 +178,7 @@ def iter_documents(estate: Estate) -> Iterator[ResourceDocument | Gap]:
             cluster.subscription_id,
             cluster.subscription_name,
             cluster.location,
-            {"resource": _dump(cluster), "catalog": catalog},
+            {"resource": _dump(cluster), "catalog": catalog, "fleets": _cluster_fleets(cluster, views)},
         )
         summary = _cluster_summary(cluster)
         for pool in cluster.node_pools:

@@ -98,7 +98,9 @@ POLICY_ID = re.compile(r"^[A-Z][A-Z0-9]*-[0-9]{3,}$")
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _PARAM = re.compile(r"^[a-z][a-z0-9_]*$")
 _LET = re.compile(r"^[a-z][A-Za-z0-9]*$")
-_RESERVED = frozenset({"resource", "cluster", "catalog", "fleet", "members", "hub", "now", "params", "cel"})
+_RESERVED = frozenset(
+    {"resource", "cluster", "catalog", "fleet", "fleets", "members", "hub", "now", "params", "cel"}
+)
 
 
 _KINDS = [kind.value for kind in ResourceKind]
