@@ -155,6 +155,68 @@ def test_the_legacy_example_of_the_aks_planned_maintenance_docs() -> None:
     assert next_opening(legacy, at("2021-05-26T03:00")) == at("2021-06-01T01:00")
 
 
+# MicrosoftDocs/azure-aks-docs articles/aks/planned-maintenance.md (commit 04921f5f, ms.date 12/19/2025).
+# An interval above 1 counts from startDate, which the API returns (it defaults to the creation date), so
+# the examples below give one as a GET would.
+
+
+def test_the_json_file_examples_of_the_aks_planned_maintenance_docs() -> None:
+    """default.json: "1:00 AM to 5:00 AM every Tuesday in UTC", except 2021-05-26 to 2021-05-30;
+    autoUpgradeWindow.json: "every three months on the first of the month between 9:00 AM and 1:00 PM in
+    UTC-08", except 2023-12-23 to 2024-01-05."""
+    tuesday = config(
+        name="default", schedule_kind="weekly", interval_weeks=1, day_of_week="Tuesday", duration_hours=4,
+        utc_offset="+00:00", start_time="01:00", not_allowed_dates=[{"start": "2021-05-26", "end": "2021-05-30"}],
+    )  # fmt: skip
+    assert next_window(tuesday, at("2021-05-25T02:00")) == (at("2021-05-25T01:00"), at("2021-05-25T05:00"))
+    assert not is_open(tuesday, at("2021-05-25T05:00"))
+    assert next_window(tuesday, at("2021-05-25T05:00")) == (at("2021-06-01T01:00"), at("2021-06-01T05:00"))
+    quarterly = config(
+        schedule_kind="absoluteMonthly", interval_months=3, day_of_month=1, duration_hours=4,
+        utc_offset="-08:00", start_time="09:00", start_date="2023-10-01",
+        not_allowed_dates=[{"start": "2023-12-23", "end": "2024-01-05"}],
+    )  # fmt: skip
+    starts = [start for start, _ in occurrences(quarterly, at("2023-09-01T00:00"), 3)]
+    assert starts == [
+        at("2023-10-01T17:00"),
+        at("2024-04-01T17:00"),
+        at("2024-07-01T17:00"),
+    ]  # 2024-01-01 excluded
+    assert is_open(quarterly, at("2023-10-01T20:59")) and not is_open(quarterly, at("2023-10-01T21:00"))
+
+
+def test_the_schedule_type_and_cli_examples_of_the_aks_planned_maintenance_docs() -> None:
+    """ "every three days"; "every two weeks on Friday"; "every two months on the last Monday"; and the CLI
+    example "every third Friday between 12:00 AM and 8:00 AM in the UTC+5:30 time zone"."""
+    every_three_days = config(
+        schedule_kind="daily", interval_days=3, start_date="2026-12-01", duration_hours=4
+    )
+    assert [s for s, _ in occurrences(every_three_days, at("2026-12-01T00:00"), 3)] == [
+        at("2026-12-01T00:00"), at("2026-12-04T00:00"), at("2026-12-07T00:00"),
+    ]  # fmt: skip
+    fortnightly = config(
+        schedule_kind="weekly", interval_weeks=2, day_of_week="Friday", start_date="2026-12-04"
+    )
+    assert [s for s, _ in occurrences(fortnightly, at("2026-12-01T00:00"), 2)] == [
+        at("2026-12-04T00:00"), at("2026-12-18T00:00"),
+    ]  # fmt: skip
+    last_monday = config(
+        schedule_kind="relativeMonthly", interval_months=2, day_of_week="Monday", week_index="Last",
+        start_date="2026-11-01",
+    )  # fmt: skip
+    assert [s for s, _ in occurrences(last_monday, at("2026-11-01T00:00"), 3)] == [
+        at("2026-11-30T00:00"), at("2027-01-25T00:00"), at("2027-03-29T00:00"),
+    ]  # fmt: skip
+    every_third_friday = config(
+        schedule_kind="weekly", interval_weeks=3, day_of_week="Friday", duration_hours=8,
+        utc_offset="+05:30", start_time="00:00", start_date="2026-12-04",
+    )  # fmt: skip
+    assert next_window(every_third_friday, at("2026-12-04T00:00")) == (
+        at("2026-12-03T18:30"), at("2026-12-04T02:30"),  # Friday 00:00 IST is Thursday 18:30 UTC
+    )  # fmt: skip
+    assert next_window(every_third_friday, at("2026-12-04T02:30"))[0] == at("2026-12-24T18:30")  # type: ignore[index]
+
+
 KINDS = st.sampled_from(["daily", "weekly", "absoluteMonthly", "relativeMonthly"])
 
 
