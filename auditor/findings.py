@@ -133,8 +133,16 @@ class ToolInfo(Model):
     version: str
 
 
+class CalendarMinor(Model):
+    release_date: date | None = None
+    #: End of community support; None while not announced.
+    end_of_support: date | None = None
+    #: End of long-term support; None when the minor has none.
+    end_of_lts: date | None = None
+
+
 class CalendarInfo(Model):
-    """The release calendar a scan judged end-of-support dates with."""
+    """The release calendar a scan judged end-of-support dates with, and its dates per minor."""
 
     as_of: date
     source: str
@@ -142,6 +150,7 @@ class CalendarInfo(Model):
     origin: str
     age_days: int
     max_age_days: int
+    minors: dict[str, CalendarMinor] = Field(default_factory=dict)
 
 
 class ScanInfo(Model):

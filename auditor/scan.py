@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from auditor import __version__
-from auditor.findings import CalendarInfo, ScanInfo, ScanResult, Severity, Summary, ToolInfo
+from auditor.findings import CalendarInfo, CalendarMinor, ScanInfo, ScanResult, Severity, Summary, ToolInfo
 from auditor.gates.waivers import Waiver, apply_waivers
 from auditor.horizon import cluster_horizons
 from auditor.inventory import Estate
@@ -63,6 +63,12 @@ def run_scan(
                 origin=calendar.origin,
                 age_days=calendar.calendar.age_days(now),
                 max_age_days=calendar.max_age_days,
+                minors={
+                    r.release_cycle: CalendarMinor(
+                        release_date=r.release_date, end_of_support=r.eol, end_of_lts=r.eoes
+                    )
+                    for r in calendar.calendar.newest_first()
+                },
             ),
         ),
         policies=evaluator.refs,

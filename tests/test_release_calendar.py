@@ -184,6 +184,10 @@ def test_scan_reads_release_calendar_file_and_reports_a_stale_one_in_every_forma
     assert result["scan"]["coverage"]["notes"] == [note]
     assert result["scan"]["calendar"] == {
         "asOf": "2026-01-10", "source": "test", "origin": str(stale), "ageDays": 314, "maxAgeDays": 120,
+        "minors": {
+            "1.33": {"releaseDate": "2025-06-17", "endOfSupport": "2026-07-31", "endOfLts": "2027-07-31"},
+            "1.32": {"releaseDate": "2025-04-06", "endOfSupport": "2026-03-31", "endOfLts": None},
+        },
     }  # fmt: skip
     errors = {
         f["resourceName"] for f in result["findings"] if f["policyId"] == "AKS-013" and f["status"] == "error"

@@ -15,12 +15,12 @@ from datetime import datetime
 from typing import Any
 
 from auditor.errors import ConfigError
-from auditor.findings import Finding, ScanResult, Status
+from auditor.findings import CalendarInfo, Finding, ScanResult, Status
 from auditor.inventory import Estate
 from auditor.inventory.aks import Cluster, NodePool
 from auditor.inventory.base import normalize_id
 from auditor.inventory.fleet import Fleet
-from auditor.kube_versions import parse_version
+from auditor.kube_versions import minor_of, parse_version
 from auditor.remediation.manual import investigate
 from auditor.remediation.plan import (
     Action,
@@ -43,7 +43,10 @@ from auditor.remediation.versions import (
 )
 
 #: Policies whose fix is a Kubernetes version change of the control plane or a pool.
-VERSION_POLICIES = frozenset({"AKS-001", "AKS-002", "AKS-003", "AKS-004"})
+VERSION_POLICIES = frozenset({"AKS-001", "AKS-002", "AKS-003", "AKS-004", "AKS-013", "AKS-014"})
+#: Policies a control-plane minor hop answers: unsupported now (AKS-001), or leaving support within the
+#: horizon (AKS-013) with nothing automatic to move it (AKS-014).
+HOP_POLICIES = ("AKS-001", "AKS-013", "AKS-014")
 #: Policies whose fix is a node image upgrade (a version upgrade of the pool fixes them too).
 IMAGE_POLICIES = frozenset({"AKS-008", "AKS-009"})
 _CHANNELS = {
@@ -65,7 +68,7 @@ def check_only(only: Iterable[str], known: set[str]) -> None:
 def build_plan(
     estate: Estate, result: ScanResult, options: PlanOptions, created_at: datetime
 ) -> RemediationPlan:
-    planner = _Planner(estate, options)
+    planner = _Planner(estate, options, result.scan.calendar, result.scan.evaluated_at or created_at)
     wanted = set(options.only)
     failing = [
         f for f in result.findings if f.status is Status.FAIL and (not wanted or f.policy_id in wanted)
@@ -98,9 +101,13 @@ class _ClusterWork:
 
 
 class _Planner:
-    def __init__(self, estate: Estate, options: PlanOptions) -> None:
+    def __init__(
+        self, estate: Estate, options: PlanOptions, calendar: CalendarInfo | None, judged_at: datetime
+    ) -> None:
         self.estate = estate
         self.options = options
+        self.calendar = calendar
+        self.judged_at = judged_at
         self.clusters = {normalize_id(c.id): c for c in estate.clusters}
         self.pool_owner = {
             normalize_id(c.pool_id(p)): normalize_id(c.id) for c in estate.clusters for p in c.node_pools
@@ -360,7 +367,7 @@ class _Planner:
             running,
             pools,
             catalog,
-            hop_control_plane=bool(work.failing("AKS-001")),
+            hop_control_plane=any(work.failing(policy) for policy in HOP_POLICIES),
             fix_patch=bool(work.failing("AKS-004")),
             raise_pools=frozenset(raise_pools),
             max_hops=self.options.max_hops,
@@ -373,12 +380,35 @@ class _Planner:
                 why for who, why in path.stopped if resource is None or who in (resource, CONTROL_PLANE)
             ]
             fixed = bool(moved) if resource is None else resource in moved
-            if reasons:
+            short = self._still_ending(finding, path.hops, lts) if fixed else None
+            if short:
+                self.add_manual(finding, f"after the planned steps, {short}")
+            elif reasons:
                 prefix = "after the planned steps, " if fixed else ""
                 self.add_manual(finding, prefix + "; ".join(dict.fromkeys(reasons)))
             elif not fixed:
                 self.add_manual(finding, "no version change applies to it")
         return {hop.resource for hop in path.hops if hop.resource != CONTROL_PLANE}
+
+    def _still_ending(self, finding: Finding, hops: list[Hop], lts: bool) -> str | None:
+        """For a horizon finding (AKS-013/014): why the planned plane minor still leaves support within
+        the finding's warning horizon, else None."""
+        warn = finding.evidence.get("warnDays")
+        planes = [hop.to_version for hop in hops if hop.resource == CONTROL_PLANE]
+        if finding.policy_id not in HOP_POLICIES[1:] or not isinstance(warn, int) or not planes:
+            return None
+        minor = minor_of(planes[-1])
+        known = self.calendar.minors.get(minor) if self.calendar else None
+        end = (known.end_of_lts if lts else known.end_of_support) if known else None
+        if end is None:
+            return f"the release calendar has no end of support for {minor}: judge it again then"
+        left = (end - self.judged_at.date()).days
+        if left > warn:
+            return None
+        return (
+            f"{minor} still leaves support within {warn} days ({end}): plan again once these steps are done, "
+            "or raise --max-hops"
+        )
 
     def add_version_steps(
         self, cluster: Cluster, hops: list[Hop], findings: list[Finding], image_findings: list[Finding]
@@ -457,7 +487,7 @@ class _Planner:
                         "for some (upgrade the lagging members first, with --direct)",
                     )
                 return
-            hop = any(f.policy_id == "AKS-001" for f in findings)
+            hop = any(f.policy_id in HOP_POLICIES for f in findings)
             major, minor = minors[-1] if not hop or len(minors) > 1 else (minors[0][0], minors[0][1] + 1)
             target = _common_latest_patch(
                 self.estate, members, f"{major}.{minor}", self.options.allow_preview

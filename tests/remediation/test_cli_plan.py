@@ -31,7 +31,7 @@ def test_scan_demo_remediate_writes_the_plan_beside_the_reports_and_prints_it(tm
         f"{len(plan.manual)} findings need a person -> {plan_file}"
     )
     assert (
-        "    2. upgrade the control plane of aks-qa-sea-01: 1.31.11 -> 1.32.9 (next minor: 1.32) [AKS-001, AKS-004]"
+        "    2. upgrade the control plane of aks-qa-sea-01: 1.31.11 -> 1.32.9 (next minor: 1.32) [AKS-001, AKS-004, AKS-013, AKS-014]"
         in lines
     )
     assert "      $ kubectl describe crp team-checkout" in lines

@@ -69,7 +69,7 @@ def test_an_unsupported_cluster_gets_plane_then_pools_at_the_catalogs_latest_pat
         "system": "1.32.9",
     }
     assert all(s.depends_on == (plane[0].id,) for s in pools), "pools after their control plane"
-    assert set(plane[0].policy_ids) == {"AKS-001", "AKS-004"}
+    assert set(plane[0].policy_ids) == {"AKS-001", "AKS-004", "AKS-013", "AKS-014"}
 
 
 def test_only_limits_the_plan_to_the_named_policies(plan: Plan) -> None:
@@ -163,3 +163,22 @@ def test_a_cluster_with_an_upgrade_in_flight_gets_no_version_step(
     made = plan(estate.model_copy(update={"clusters": clusters}))
     assert not [s for s in made.steps if s.cluster_id == QA and s.action.value.startswith("upgrade")]
     assert any("already requested" in m.why for m in made.manual if m.resource_id.startswith(QA))
+
+
+def test_a_hop_that_stays_within_the_horizon_says_so_and_more_hops_clear_it(plan: Plan) -> None:
+    """aks-qa-sea-01 (1.31, past its end): one hop lands on 1.32, which ends 2026-12-15 in the demo's
+    calendar, within AKS-013's 90 days; two hops reach 1.33 (2027-03-31)."""
+    one = plan()
+    why = {m.policy_id: m.why for m in one.manual if m.resource_id == QA}
+    assert why["AKS-013"] == (
+        "after the planned steps, 1.32 still leaves support within 90 days (2026-12-15): plan again once "
+        "these steps are done, or raise --max-hops"
+    )
+    two = plan(max_hops=2)
+    planes = [
+        s.to["kubernetesVersion"]
+        for s in two.steps
+        if s.cluster_id == QA and s.action is Action.UPGRADE_CONTROL_PLANE
+    ]
+    assert planes == ["1.32.9", "1.33.5"]
+    assert not [m for m in two.manual if m.resource_id == QA and m.policy_id in {"AKS-013", "AKS-014"}]
