@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from auditor.errors import InputError
@@ -245,3 +246,18 @@ def test_load_calendar_file_round_trips_what_it_reads(tmp_path: Path) -> None:
     path = tmp_path / "cal.json"
     path.write_text(json.dumps(small()), encoding="utf-8")
     assert load_calendar_file(path) == ReleaseCalendar.model_validate(small())
+
+
+def test_the_calendar_schema_validates_the_shipped_files() -> None:
+    code, out, _ = run_cli("schema", "calendar")
+    assert code == 0
+    schema = json.loads(out)
+    for path in (
+        REPO / "auditor" / "release-calendar.json",
+        REPO / "auditor" / "demo" / "release-calendar.json",
+    ):
+        jsonschema.validate(json.loads(path.read_text(encoding="utf-8")), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(
+            small(releases=[{"releaseCycle": "1.33", "eoes": "someday"}]) | {"extra": 1}, schema
+        )

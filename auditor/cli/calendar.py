@@ -10,6 +10,7 @@ import click
 from auditor.cli import echo
 from auditor.cli.options import EXIT_CODES_HELP
 from auditor.collectors.web import fetch_json, is_url
+from auditor.errors import ConfigError
 from auditor.outputs import write_output
 from auditor.release_calendar import (
     DEFAULT_MAX_AGE_DAYS,
@@ -59,6 +60,8 @@ def calendar() -> None:
 )
 def update(output: Path, url: str) -> None:
     """Fetch the calendar, validate it and write it atomically (nothing is written if any step fails)."""
+    if not is_url(url):
+        raise ConfigError(f"--url {url}: expected an https:// (or http://) URL")
     fetched = parse_calendar(fetch_json(url), url)
     write_output(output, render_calendar(fetched), "the release calendar")
     newest = fetched.newest_first()[0]

@@ -15,6 +15,7 @@ from auditor.findings import ScanResult
 from auditor.inventory import Estate
 from auditor.outputs import write_reports
 from auditor.policies.model import PolicySpec
+from auditor.release_calendar import ReleaseCalendar
 from auditor.remediation.plan import RemediationPlan
 from auditor.result_file import load_result
 
@@ -23,13 +24,15 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "result": ScanResult,
     "plan": RemediationPlan,
     "policy": PolicySpec,
+    "calendar": ReleaseCalendar,
 }
 
 
 @click.command()
 @click.argument("kind", type=click.Choice(list(SCHEMAS)))
 def schema(kind: str) -> None:
-    """Print the JSON Schema of a snapshot, a scan result, a remediation plan or a policy file."""
+    """Print the JSON Schema of a snapshot, a scan result, a remediation plan, a policy file or a release
+    calendar."""
     echo.out(json.dumps(SCHEMAS[kind].model_json_schema(by_alias=True), indent=2))
 
 

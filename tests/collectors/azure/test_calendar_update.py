@@ -67,3 +67,10 @@ def test_scan_reads_the_calendar_from_a_url(arm: FakeArm, tmp_path: Path) -> Non
     result = json.loads((out / "aks-auditor.json").read_text(encoding="utf-8"))
     assert result["scan"]["calendar"]["origin"] == arm.base + PATH
     assert code == 3  # 1.27-1.35 are not in this two-minor calendar: error findings, never a pass
+
+
+def test_update_refuses_a_url_it_cannot_fetch_with_one_line(tmp_path: Path) -> None:
+    code, out, err = run("calendar", "update", "-o", str(tmp_path / "c.json"), "--url", "ftp://mirror/aks")
+    assert (code, out) == (2, "")
+    assert err == "aks-auditor: error: --url ftp://mirror/aks: expected an https:// (or http://) URL\n"
+    assert list(tmp_path.iterdir()) == []
