@@ -93,6 +93,22 @@ class GateOptions(_Options):
     waivers: Path | None = None
     #: Coverage gaps alone do not make the exit code 3 (findings that could not be evaluated still do).
     allow_partial: bool = False
+    #: --baseline: an earlier JSON result; failing findings are marked new or unchanged against it.
+    baseline: Path | None = None
+    baseline_any_scope: bool = False
+    #: --fail-on-new-only: only failures new since the baseline reach the gate.
+    fail_on_new_only: bool = False
+
+    @model_validator(mode="after")
+    def _baseline_flags(self) -> GateOptions:
+        if self.baseline is None:
+            for flag, given in (
+                ("--fail-on-new-only", self.fail_on_new_only),
+                ("--baseline-any-scope", self.baseline_any_scope),
+            ):
+                if given:
+                    raise ValueError(f"{flag} compares with a baseline: give --baseline RESULT.json")
+        return self
 
 
 class RemediateOptions(_Options):

@@ -15,8 +15,9 @@ from auditor.inventory.estate import Coverage, Scope
 
 #: 2.0: escalation and waiver notes are typed fields of a finding (1.x kept them inside ``evidence``);
 #: auditor/result_file.py reads 1.x results too. 2.1 (additive): ``scan.calendar``, ``scan.coverage.notes``
-#: and ``horizon`` (each cluster's end of support and next maintenance windows).
-RESULT_SCHEMA_VERSION = "2.1"
+#: and ``horizon`` (each cluster's end of support and next maintenance windows). 2.2 (additive):
+#: ``baseline`` and each failing finding's ``baselineState`` when compared with a baseline.
+RESULT_SCHEMA_VERSION = "2.2"
 
 
 class Severity(StrEnum):
@@ -91,6 +92,10 @@ def fingerprint(policy_id: str, resource_id: str) -> str:
     return digest[:32]
 
 
+#: A failing finding compared with a baseline (``--baseline``): ``new`` or ``unchanged``.
+BaselineState = Literal["new", "unchanged"]
+
+
 class Finding(Model):
     policy_id: str
     title: str
@@ -110,6 +115,33 @@ class Finding(Model):
     remediation: Remediation | None = None
     escalation: Escalation | None = None
     waiver: WaiverNote | None = None
+    #: Set on failing findings of a scan compared with a baseline (schema 2.2).
+    baseline_state: BaselineState | None = None
+
+
+class FixedFinding(Model):
+    """A failure of the baseline that no longer fails, as the baseline saw it."""
+
+    fingerprint: str
+    policy_id: str
+    resource_id: str
+    resource_name: str
+    severity: Severity
+    message: str
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    #: pass | skipped | waived | absent (the resource or the policy is not in this scan)
+    now: str
+
+
+class BaselineInfo(Model):
+    source: str
+    scanned_at: datetime
+    new: int
+    unchanged: int
+    fixed: int
+    #: Failures of the baseline that now could not be evaluated: neither fixed nor still failing.
+    unknown: int
+    fixed_findings: tuple[FixedFinding, ...] = ()
 
 
 class PolicyRef(Model):
@@ -197,6 +229,8 @@ class ScanResult(Model):
     summary: Summary
     #: Per cluster: minor, end of support, days left, next maintenance windows (schema 2.1).
     horizon: tuple[ClusterHorizon, ...] = ()
+    #: The comparison with --baseline: counts and the failures fixed since (schema 2.2).
+    baseline: BaselineInfo | None = None
 
     @property
     def complete(self) -> bool:

@@ -195,11 +195,30 @@ GATE = OptionGroup(
             help="YAML file of accepted risks: matching failures become 'waived' until they expire.",
         ),
         _allow_partial(),
+        click.Option(
+            ["--baseline"],
+            type=_path(dir_okay=False),
+            help="An earlier JSON result: mark each failure new or unchanged, list what got fixed.",
+        ),
+        click.Option(
+            ["--fail-on-new-only"],
+            is_flag=True,
+            help="With --baseline: exit 1 only for new failures at or above --fail-on (gaps and errors "
+            "still exit 3).",
+        ),
+        click.Option(
+            ["--baseline-any-scope"],
+            is_flag=True,
+            help="Accept a baseline that covers subscriptions this scan does not.",
+        ),
     ),
     lambda v, _: GateOptions(
         fail_on=None if v["fail_on"] == "none" else Severity(v["fail_on"]),
         waivers=v["waivers"],
         allow_partial=v["allow_partial"],
+        baseline=v["baseline"],
+        fail_on_new_only=v["fail_on_new_only"],
+        baseline_any_scope=v["baseline_any_scope"],
     ),
 )
 

@@ -38,6 +38,7 @@ from auditor.config import (
     SourceOptions,
 )
 from auditor.errors import EXIT_INCOMPLETE, EXIT_OK
+from auditor.gates.baseline import check_scope, compare
 from auditor.gates.threshold import exit_code
 from auditor.gates.waivers import load_waivers
 from auditor.gcpause import collector_paused
@@ -50,6 +51,7 @@ from auditor.remediation.plan import PLAN_FILE_NAME
 from auditor.remediation.planner import build_plan, check_only
 from auditor.remediation.render import render_plan
 from auditor.reporters.console import render_console
+from auditor.result_file import load_result
 from auditor.scan import run_scan
 
 
@@ -104,6 +106,7 @@ def scan(
     selection = Selection(sets=policies.sets, enable=policies.enable, disable=policies.disable)
     configured = configure(available_policies(policies.policy_dirs), selection)
     accepted = load_waivers(gate.waivers) if gate.waivers else ()
+    baseline = load_result(gate.baseline) if gate.baseline else None
     check_only(remediate.plan.only, {policy.spec.id for policy in configured})
     calendar = choose_calendar(
         policies.calendar, demo=source.demo, max_age_days=policies.calendar_max_age_days
@@ -112,6 +115,10 @@ def scan(
     result = run_scan(
         estate, configured, started_at=started, fail_on=gate.fail_on, waivers=accepted, calendar=calendar
     )
+    if baseline is not None and gate.baseline is not None:
+        if not gate.baseline_any_scope:
+            check_scope(result, baseline, str(gate.baseline))
+        result = compare(result, baseline, str(gate.baseline))
     plan = build_plan(estate, result, remediate.plan, created_at=started) if remediate.enabled else None
     extra = [(PLAN_FILE_NAME, dump_model(plan))] if plan else []
     with collector_paused():  # the result lives until exit: no full collection rescans it while rendering
@@ -128,7 +135,9 @@ def scan(
         sys.exit(
             apply_plan(plan, plan_file, config.live, do_apply=True, yes=remediate.yes, quiet=config.quiet)
         )
-    sys.exit(exit_code(result, gate.fail_on, allow_partial=gate.allow_partial))
+    sys.exit(
+        exit_code(result, gate.fail_on, allow_partial=gate.allow_partial, new_only=gate.fail_on_new_only)
+    )
 
 
 @click.command(epilog=EXIT_CODES_HELP)

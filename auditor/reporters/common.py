@@ -293,3 +293,15 @@ def calendar_text(result: ScanResult) -> str | None:
     if calendar is None:
         return None
     return f"{calendar.origin}, as of {calendar.as_of} ({calendar.age_days} days old at the scan time)"
+
+
+def baseline_text(result: ScanResult) -> str | None:
+    """``3 new, 40 unchanged, 2 fixed since BASELINE (scanned …)``, or None without a baseline."""
+    baseline = result.baseline
+    if baseline is None:
+        return None
+    unknown = f", {baseline.unknown} not evaluated now" if baseline.unknown else ""
+    return (
+        f"{baseline.new} new, {baseline.unchanged} unchanged, {baseline.fixed} fixed{unknown} since "
+        f"{baseline.source} (scanned {utc_timestamp(baseline.scanned_at)})"
+    )

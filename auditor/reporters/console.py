@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from auditor.findings import SEVERITY_ORDER, STATUS_ORDER, ScanResult, Status
 from auditor.reporters.common import (
+    baseline_text,
     calendar_text,
     first_findings,
     horizon_summary,
@@ -35,6 +36,9 @@ def render_console(result: ScanResult) -> str:
             f"{severity.value} {summary.failed_by_severity.get(severity, 0)}" for severity in SEVERITY_ORDER
         ),
     ]
+    drift = baseline_text(result)
+    if drift:
+        lines.insert(1, f"Baseline: {drift}")
     lines.extend(_coverage(result))
     lines.extend(_horizon(result))
     lines.extend(_top_policies(result))

@@ -16,6 +16,7 @@ from jinja2 import Environment, StrictUndefined, select_autoescape
 from auditor.findings import SEVERITY_ORDER, STATUS_ORDER, ScanResult, Status
 from auditor.gcpause import collector_paused
 from auditor.reporters.common import (
+    baseline_text,
     calendar_text,
     horizon_summary,
     incomplete_banner,
@@ -78,6 +79,7 @@ def _document(result: ScanResult, *, max_detailed: int, max_resources: int) -> s
         severities=SEVERITY_ORDER,
         read=sorted(result.scan.coverage.read.items()),
         notes=result.scan.coverage.notes,
+        drift=baseline_text(result),
         calendar=calendar_text(result),
         horizon=horizon_summary(result),
         gaps=result.scan.coverage.gaps,

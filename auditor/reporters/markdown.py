@@ -16,6 +16,7 @@ from jinja2 import Environment, StrictUndefined
 from auditor.findings import SEVERITY_ORDER, STATUS_ORDER, ScanResult, Status
 from auditor.reporters.common import (
     ACTIONABLE,
+    baseline_text,
     calendar_text,
     first_findings,
     horizon_summary,
@@ -68,6 +69,7 @@ def render_markdown(result: ScanResult) -> str:
         severities=SEVERITY_ORDER,
         read=sorted(result.scan.coverage.read.items()),
         notes=result.scan.coverage.notes,
+        drift=baseline_text(result),
         calendar=calendar_text(result),
         horizon=horizon_summary(result),
         gaps=result.scan.coverage.gaps[:MAX_ROWS],

@@ -43,7 +43,7 @@ from typing import Any
 
 from pydantic_core import PydanticSerializationError, to_json
 
-from auditor.findings import Finding, PolicyRef, ScanResult, Severity, Status
+from auditor.findings import Finding, FixedFinding, PolicyRef, ScanResult, Severity, Status
 from auditor.gcpause import collector_paused
 from auditor.reporters.common import (
     most_severe,
@@ -103,7 +103,10 @@ def render_sarif(result: ScanResult, *, max_results: int = MAX_RESULTS) -> str:
 def sarif_log(result: ScanResult, *, max_results: int = MAX_RESULTS) -> dict[str, Any]:
     """The SARIF log as a JSON-able dict (what :func:`render_sarif` serializes)."""
     reported = [finding for finding in result.findings if finding.status in _REPORTED]
-    policies = policies_with_stand_ins(result, (finding.policy_id for finding in reported))
+    fixed = result.baseline.fixed_findings if result.baseline else ()
+    policies = policies_with_stand_ins(
+        result, [*(finding.policy_id for finding in reported), *(item.policy_id for item in fixed)]
+    )
     rule_ids = list(policies)
     rule_index = {rule_id: index for index, rule_id in enumerate(rule_ids)}
     kept = sorted(most_severe(reported, max_results, _class_rank), key=_severity_first)
@@ -113,7 +116,8 @@ def sarif_log(result: ScanResult, *, max_results: int = MAX_RESULTS) -> dict[str
         "automationDetails": {"id": f"aks-auditor/{_NOT_CATEGORY_SAFE.sub('-', result.scan.source)}/"},
         "invocations": [_invocation(result)],
         "columnKind": "unicodeCodePoints",
-        "results": [_result(finding, rule_index[finding.policy_id], suppressible) for finding in kept],
+        "results": [_result(finding, rule_index[finding.policy_id], suppressible) for finding in kept]
+        + [_absent(item, rule_index[item.policy_id]) for item in fixed],
     }
     if len(reported) > len(kept):
         run["properties"] = {
@@ -248,7 +252,27 @@ def _result(finding: Finding, rule_index: int, suppressible: bool) -> dict[str, 
     }
     if suppressible:
         sarif["suppressions"] = [_suppression(finding)] if finding.status is Status.WAIVED else []
+    if finding.baseline_state is not None:
+        sarif["baselineState"] = finding.baseline_state
     return sarif
+
+
+def _absent(item: FixedFinding, rule_index: int) -> dict[str, Any]:
+    """A failure of the baseline that no longer fails (SARIF ``baselineState: absent``)."""
+    return {
+        "ruleId": item.policy_id,
+        "ruleIndex": rule_index,
+        "kind": "pass",
+        "level": "none",
+        "baselineState": "absent",
+        "message": {"text": f"Fixed since the baseline (now {item.now}): {item.message}"},
+        "locations": [_location(item)],
+        "partialFingerprints": {
+            "primaryLocationLineHash": f"{item.fingerprint}:1",
+            "aksAuditorFingerprint/v1": item.fingerprint,
+        },
+        "properties": {"severity": item.severity.value, "resourceId": item.resource_id, "now": item.now},
+    }
 
 
 def _suppression(finding: Finding) -> dict[str, Any]:
@@ -272,7 +296,7 @@ def _escalation(finding: Finding) -> dict[str, str] | None:
     return {"from": escalation.from_.value, "to": finding.severity.value, "note": escalation.note}
 
 
-def _location(finding: Finding) -> dict[str, Any]:
+def _location(finding: Finding | FixedFinding) -> dict[str, Any]:
     return {
         "physicalLocation": {
             "artifactLocation": {"uri": artifact_path(finding.resource_id)},
