@@ -93,8 +93,11 @@ class GateOptions(_Options):
     waivers: Path | None = None
     #: Coverage gaps alone do not make the exit code 3 (findings that could not be evaluated still do).
     allow_partial: bool = False
-    #: --baseline: an earlier JSON result; failing findings are marked new or unchanged against it.
-    baseline: Path | None = None
+    #: --baseline: an earlier JSON result (a path), or ``history:latest`` / ``history:SCAN_ID`` from
+    #: --history; failing findings are marked new or unchanged against it.
+    baseline: str | None = None
+    #: --history: the scan history store (a file for SQLite, sqlite:///…, postgresql://…).
+    history: str | None = None
     baseline_any_scope: bool = False
     #: --fail-on-new-only: only failures new since the baseline reach the gate.
     fail_on_new_only: bool = False
@@ -108,7 +111,16 @@ class GateOptions(_Options):
             ):
                 if given:
                     raise ValueError(f"{flag} compares with a baseline: give --baseline RESULT.json")
+        elif self.baseline.startswith("history:") and self.history is None:
+            raise ValueError(f"--baseline {self.baseline} reads the history: give --history URL")
         return self
+
+    @property
+    def baseline_from_history(self) -> str | None:
+        """``latest`` or a scan id when --baseline names the history, else None."""
+        if self.baseline is not None and self.baseline.startswith("history:"):
+            return self.baseline.removeprefix("history:")
+        return None
 
 
 class RemediateOptions(_Options):

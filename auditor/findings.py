@@ -117,6 +117,8 @@ class Finding(Model):
     waiver: WaiverNote | None = None
     #: Set on failing findings of a scan compared with a baseline (schema 2.2).
     baseline_state: BaselineState | None = None
+    #: With --history: when the current failing streak began (schema 2.2).
+    first_seen: datetime | None = None
 
 
 class FixedFinding(Model):
@@ -135,7 +137,8 @@ class FixedFinding(Model):
 
 class BaselineInfo(Model):
     source: str
-    scanned_at: datetime
+    #: None: the history had no earlier scan (every failure is new).
+    scanned_at: datetime | None
     new: int
     unchanged: int
     fixed: int

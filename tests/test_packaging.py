@@ -35,7 +35,8 @@ def _expected_data() -> set[str]:
         p.relative_to(REPO).as_posix() for p in (REPO / "auditor" / "templates").rglob("*") if p.is_file()
     }
     calendars = {"auditor/release-calendar.json", "auditor/demo/release-calendar.json"}
-    return policies | templates | calendars | {"auditor/demo/estate.json", "auditor/py.typed"}
+    migrations = {"auditor/history/migrations/script.py.mako"}  # env.py and the revisions are .py
+    return policies | templates | calendars | migrations | {"auditor/demo/estate.json", "auditor/py.typed"}
 
 
 def test_wheel_holds_exactly_the_expected_data_files_and_no_report_output(tmp_path: Path) -> None:
@@ -52,6 +53,10 @@ def test_wheel_holds_exactly_the_expected_data_files_and_no_report_output(tmp_pa
     data = {n for n in names if not n.endswith(".py") and ".dist-info/" not in n}
     assert data == _expected_data()
     assert {"auditor/cli/__init__.py", "auditor/reporters/html.py"} <= names
+    assert {
+        "auditor/history/migrations/env.py",
+        "auditor/history/migrations/versions/0001_scans_and_findings.py",
+    } <= names
     assert not any(
         "aks-auditor-report" in n or n.startswith(("reports/", "tests/", "benchmarks/")) for n in names
     )

@@ -197,8 +197,14 @@ GATE = OptionGroup(
         _allow_partial(),
         click.Option(
             ["--baseline"],
-            type=_path(dir_okay=False),
-            help="An earlier JSON result: mark each failure new or unchanged, list what got fixed.",
+            metavar="RESULT.json|history:latest|history:ID",
+            help="An earlier JSON result, or a scan of --history: mark each failure new or unchanged, "
+            "list what got fixed.",
+        ),
+        click.Option(
+            ["--history"],
+            metavar="URL",
+            help="Append this scan to a history store: a file (SQLite), sqlite:///PATH or postgresql://...",
         ),
         click.Option(
             ["--fail-on-new-only"],
@@ -217,6 +223,7 @@ GATE = OptionGroup(
         waivers=v["waivers"],
         allow_partial=v["allow_partial"],
         baseline=v["baseline"],
+        history=v["history"],
         fail_on_new_only=v["fail_on_new_only"],
         baseline_any_scope=v["baseline_any_scope"],
     ),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -42,6 +44,7 @@ from auditor.gates.baseline import check_scope, compare
 from auditor.gates.threshold import exit_code
 from auditor.gates.waivers import load_waivers
 from auditor.gcpause import collector_paused
+from auditor.history.store import HistoryError, HistoryStore
 from auditor.inventory import Estate
 from auditor.inventory.snapshot import dump_model
 from auditor.outputs import check_snapshot_target, write_output, write_reports
@@ -53,6 +56,29 @@ from auditor.remediation.render import render_plan
 from auditor.reporters.console import render_console
 from auditor.result_file import load_result
 from auditor.scan import run_scan
+
+T = TypeVar("T")
+
+
+class _HistoryRun:
+    """--history for one scan. A store that cannot be reached is remembered, not raised: the scan and its
+    reports go on, and the exit code is 3 at the end. A bad URL or a newer schema is exit 2 at once."""
+
+    def __init__(self, url: str | None) -> None:
+        self.store: HistoryStore | None = None
+        self.error: HistoryError | None = None
+        if url is not None:
+            try:
+                self.store = HistoryStore(url)
+            except HistoryError as error:
+                self.error = error
+
+    def call(self, function: Callable[..., T], *args: Any) -> T | None:
+        try:
+            return function(*args)
+        except HistoryError as error:
+            self.error = self.error or error
+            return None
 
 
 def _gather(source: SourceOptions, hubs: HubConfig, live: LiveOptions, quiet: bool) -> Estate:
@@ -106,7 +132,9 @@ def scan(
     selection = Selection(sets=policies.sets, enable=policies.enable, disable=policies.disable)
     configured = configure(available_policies(policies.policy_dirs), selection)
     accepted = load_waivers(gate.waivers) if gate.waivers else ()
-    baseline = load_result(gate.baseline) if gate.baseline else None
+    from_history = gate.baseline_from_history
+    baseline = load_result(Path(gate.baseline)) if gate.baseline and from_history is None else None
+    history = _HistoryRun(gate.history)
     check_only(remediate.plan.only, {policy.spec.id for policy in configured})
     calendar = choose_calendar(
         policies.calendar, demo=source.demo, max_age_days=policies.calendar_max_age_days
@@ -115,10 +143,16 @@ def scan(
     result = run_scan(
         estate, configured, started_at=started, fail_on=gate.fail_on, waivers=accepted, calendar=calendar
     )
-    if baseline is not None and gate.baseline is not None:
-        if not gate.baseline_any_scope:
-            check_scope(result, baseline, str(gate.baseline))
-        result = compare(result, baseline, str(gate.baseline))
+    label = gate.baseline
+    if from_history is not None and history.store is not None:
+        found = history.call(history.store.baseline, from_history, result.scan.scope, result.scan.source)
+        baseline, label = found if found else (None, label)
+    if history.store is not None:
+        result = history.call(history.store.annotate, result) or result
+    if label is not None and (baseline is not None or from_history is not None) and history.error is None:
+        if baseline is not None and not gate.baseline_any_scope:
+            check_scope(result, baseline, label)
+        result = compare(result, baseline, label)
     plan = build_plan(estate, result, remediate.plan, created_at=started) if remediate.enabled else None
     extra = [(PLAN_FILE_NAME, dump_model(plan))] if plan else []
     with collector_paused():  # the result lives until exit: no full collection rescans it while rendering
@@ -130,6 +164,14 @@ def scan(
         if plan:
             for line in render_plan(plan, reports.output_dir / PLAN_FILE_NAME, applying=remediate.apply):
                 echo.out(line)
+    if history.store is not None:
+        scan_id = history.call(history.store.record, result)
+        if scan_id is not None and not config.quiet:
+            echo.out(f"history: scan {scan_id} recorded in {history.store.shown}")
+        history.store.close()
+    if history.error is not None:
+        echo.err(f"aks-auditor: error: {history.error.message}")
+        sys.exit(history.error.exit_code)  # 3: the reports are written, the history is not
     if plan and remediate.apply:
         plan_file = reports.output_dir / PLAN_FILE_NAME
         sys.exit(

@@ -41,14 +41,16 @@ def check_scope(result: ScanResult, baseline: ScanResult, source: str) -> None:
         )
 
 
-def compare(result: ScanResult, baseline: ScanResult, source: str) -> ScanResult:
-    """``result`` with each failing finding's ``baselineState`` and the ``baseline`` block."""
-    before = {f.fingerprint: f for f in baseline.findings}
+def compare(result: ScanResult, baseline: ScanResult | None, source: str) -> ScanResult:
+    """``result`` with each failing finding's ``baselineState`` and the ``baseline`` block; a None
+    baseline (an empty history) makes every failure new."""
+    earlier = baseline.findings if baseline is not None else ()
+    before = {f.fingerprint: f for f in earlier}
     findings = tuple(_marked(finding, before.get(finding.fingerprint)) for finding in result.findings)
     now = {f.fingerprint: f for f in findings}
     fixed: list[FixedFinding] = []
     unknown = 0
-    for old in _failing(baseline.findings):
+    for old in _failing(earlier):
         current = now.get(old.fingerprint)
         if current is not None and current.status in (Status.FAIL, Status.ERROR):
             unknown += current.status is Status.ERROR
@@ -67,7 +69,7 @@ def compare(result: ScanResult, baseline: ScanResult, source: str) -> ScanResult
         )
     info = BaselineInfo(
         source=source,
-        scanned_at=baseline.scan.started_at,
+        scanned_at=baseline.scan.started_at if baseline is not None else None,
         new=sum(1 for f in findings if f.baseline_state == "new"),
         unchanged=sum(1 for f in findings if f.baseline_state == "unchanged"),
         fixed=len(fixed),

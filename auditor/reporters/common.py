@@ -301,7 +301,8 @@ def baseline_text(result: ScanResult) -> str | None:
     if baseline is None:
         return None
     unknown = f", {baseline.unknown} not evaluated now" if baseline.unknown else ""
+    when = f"scanned {utc_timestamp(baseline.scanned_at)}" if baseline.scanned_at else "no earlier scan"
     return (
         f"{baseline.new} new, {baseline.unchanged} unchanged, {baseline.fixed} fixed{unknown} since "
-        f"{baseline.source} (scanned {utc_timestamp(baseline.scanned_at)})"
+        f"{baseline.source} ({when})"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.findings import SEVERITY_ORDER, STATUS_ORDER, ScanResult, Status
+from auditor.findings import SEVERITY_ORDER, STATUS_ORDER, Finding, ScanResult, Status
 from auditor.reporters.common import (
     baseline_text,
     calendar_text,
@@ -91,6 +91,14 @@ def _top_policies(result: ScanResult) -> list[str]:
     return lines
 
 
+def _streak(result: ScanResult, finding: Finding) -> str:
+    """`` (failing for 41 days)`` when the history knows the failure is older than this scan."""
+    if finding.first_seen is None:
+        return ""
+    days = ((result.scan.evaluated_at or result.scan.started_at) - finding.first_seen).days
+    return f" (failing for {days} days)" if days >= 1 else ""
+
+
 def _top_findings(result: ScanResult) -> list[str]:
     failing = [finding for finding in result.findings if finding.status is Status.FAIL]
     if not failing:
@@ -100,6 +108,7 @@ def _top_findings(result: ScanResult) -> list[str]:
         message = truncate(" ".join(finding.message.split()), 160)
         lines.append(
             f"  [{finding.severity.value:<8}] {finding.policy_id} {finding.resource_name}: {message}"
+            + _streak(result, finding)
         )
     if len(failing) > MAX_FINDINGS:
         lines.append(f"  ... and {len(failing) - MAX_FINDINGS} more (see the HTML or JSON report)")
