@@ -91,6 +91,8 @@ class GateOptions(_Options):
 
     fail_on: Severity | None = Severity.HIGH
     waivers: Path | None = None
+    #: --max-waiver-days: refuse waivers that expire further out than this.
+    max_waiver_days: int | None = Field(default=None, ge=1)
     #: Coverage gaps alone do not make the exit code 3 (findings that could not be evaluated still do).
     allow_partial: bool = False
     #: --baseline: an earlier JSON result (a path), or ``history:latest`` / ``history:SCAN_ID`` from

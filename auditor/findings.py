@@ -86,6 +86,21 @@ class WaiverNote(Model):
     approved_by: str | None = None
 
 
+class ListedWaiver(Model):
+    """A waiver of the file as reports list it (expired, or stale: active but matching nothing)."""
+
+    waiver: str
+    reason: str
+    expires: date
+    approved_by: str | None = None
+
+
+class WaiverReport(Model):
+    applied: int
+    expired: tuple[ListedWaiver, ...] = ()
+    stale: tuple[ListedWaiver, ...] = ()
+
+
 def fingerprint(policy_id: str, resource_id: str) -> str:
     """Stable across runs: policy id + normalized (lower-cased) resource id."""
     digest = hashlib.sha256(f"{policy_id}|{normalize_id(resource_id)}".encode()).hexdigest()
@@ -234,6 +249,8 @@ class ScanResult(Model):
     horizon: tuple[ClusterHorizon, ...] = ()
     #: The comparison with --baseline: counts and the failures fixed since (schema 2.2).
     baseline: BaselineInfo | None = None
+    #: With --waivers: how many applied, and the expired and stale ones (schema 2.2).
+    waivers: WaiverReport | None = None
 
     @property
     def complete(self) -> bool:

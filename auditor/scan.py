@@ -10,6 +10,7 @@ from auditor.findings import CalendarInfo, CalendarMinor, ScanInfo, ScanResult, 
 from auditor.gates.waivers import Waiver, apply_waivers
 from auditor.horizon import cluster_horizons
 from auditor.inventory import Estate
+from auditor.inventory.base import normalize_id
 from auditor.policies.evaluator import Evaluator
 from auditor.policies.loader import ConfiguredPolicy
 from auditor.release_calendar import CalendarChoice
@@ -42,7 +43,7 @@ def run_scan(
     calendar = calendar or CalendarChoice.packaged()
     now = evaluation_time(estate)
     evaluator = Evaluator(policies, now, calendar.calendar)
-    findings = apply_waivers(evaluator.evaluate(estate), waivers, started_at)
+    findings, waived = apply_waivers(evaluator.evaluate(estate), waivers, started_at, resource_tags(estate))
     stale = calendar.calendar.staleness(now, calendar.max_age_days)
     coverage = estate.coverage
     if stale:
@@ -75,4 +76,18 @@ def run_scan(
         findings=findings,
         summary=Summary.of(findings),
         horizon=cluster_horizons(estate, calendar.calendar, now),
+        waivers=waived,
     )
+
+
+def resource_tags(estate: Estate) -> dict[str, dict[str, str]]:
+    """Normalized resource id -> tags, for waiver tag selectors: clusters and fleets their own, node
+    pools their cluster's."""
+    tags: dict[str, dict[str, str]] = {}
+    for cluster in estate.clusters:
+        tags[normalize_id(cluster.id)] = dict(cluster.tags)
+        for pool in cluster.node_pools:
+            tags[normalize_id(cluster.pool_id(pool))] = dict(cluster.tags)
+    for fleet in estate.fleets:
+        tags[normalize_id(fleet.id)] = dict(fleet.tags)
+    return tags

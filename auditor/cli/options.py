@@ -194,6 +194,12 @@ GATE = OptionGroup(
             type=_path(dir_okay=False),
             help="YAML file of accepted risks: matching failures become 'waived' until they expire.",
         ),
+        click.Option(
+            ["--max-waiver-days"],
+            type=int,
+            metavar="N",
+            help="Refuse waivers that expire more than N days after the scan.",
+        ),
         _allow_partial(),
         click.Option(
             ["--baseline"],
@@ -221,6 +227,7 @@ GATE = OptionGroup(
     lambda v, _: GateOptions(
         fail_on=None if v["fail_on"] == "none" else Severity(v["fail_on"]),
         waivers=v["waivers"],
+        max_waiver_days=v["max_waiver_days"],
         allow_partial=v["allow_partial"],
         baseline=v["baseline"],
         history=v["history"],

@@ -130,8 +130,18 @@ def scan(
     )
     # Everything the user gave is validated before any estate is read or any API is called.
     selection = Selection(sets=policies.sets, enable=policies.enable, disable=policies.disable)
-    configured = configure(available_policies(policies.policy_dirs), selection)
-    accepted = load_waivers(gate.waivers) if gate.waivers else ()
+    available = available_policies(policies.policy_dirs)
+    configured = configure(available, selection)
+    accepted = (
+        load_waivers(
+            gate.waivers,
+            known_policies={source.spec.id for source in available},
+            max_days=gate.max_waiver_days,
+            today=started.date(),
+        )
+        if gate.waivers
+        else ()
+    )
     from_history = gate.baseline_from_history
     baseline = load_result(Path(gate.baseline)) if gate.baseline and from_history is None else None
     history = _HistoryRun(gate.history)

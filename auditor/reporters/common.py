@@ -13,7 +13,7 @@ from operator import attrgetter
 from typing import Any
 from urllib.parse import urlsplit
 
-from auditor.findings import Finding, PolicyRef, ScanResult, Severity, Status
+from auditor.findings import Finding, ListedWaiver, PolicyRef, ScanResult, Severity, Status
 from auditor.horizon import ClusterHorizon
 from auditor.timeutil import as_utc
 
@@ -306,3 +306,24 @@ def baseline_text(result: ScanResult) -> str | None:
         f"{baseline.new} new, {baseline.unchanged} unchanged, {baseline.fixed} fixed{unknown} since "
         f"{baseline.source} ({when})"
     )
+
+
+def waiver_notices(result: ScanResult) -> list[str]:
+    """One line per expired and per stale waiver, for every format to list."""
+    report = result.waivers
+    if report is None:
+        return []
+
+    def owner(item: ListedWaiver) -> str:
+        return f", approved by {item.approved_by}" if item.approved_by else ""
+
+    expired = [
+        f"expired {item.expires.isoformat()}: {item.waiver} — {item.reason}{owner(item)} (no longer waives)"
+        for item in report.expired
+    ]
+    stale = [
+        f"stale (matched nothing): {item.waiver} — {item.reason}{owner(item)}, "
+        f"until {item.expires.isoformat()}"
+        for item in report.stale
+    ]
+    return expired + stale

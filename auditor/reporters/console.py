@@ -13,6 +13,7 @@ from auditor.reporters.common import (
     policy_rows,
     truncate,
     utc_timestamp,
+    waiver_notices,
 )
 from auditor.terminal import printable
 
@@ -75,6 +76,7 @@ def _horizon(result: ScanResult) -> list[str]:
     if horizon:
         lines.append(f"Horizon:  {horizon.text()}")
     lines.extend(f"Note:     {note}" for note in result.scan.coverage.notes)
+    lines.extend(f"Waiver:   {notice}" for notice in waiver_notices(result))
     return lines
 
 

@@ -26,6 +26,7 @@ from auditor.reporters.common import (
     status_counts,
     support_end_text,
     utc_timestamp,
+    waiver_notices,
 )
 from auditor.reporters.html_layout import (
     MAX_DETAILED,
@@ -80,6 +81,7 @@ def _document(result: ScanResult, *, max_detailed: int, max_resources: int) -> s
         read=sorted(result.scan.coverage.read.items()),
         notes=result.scan.coverage.notes,
         drift=baseline_text(result),
+        waiver_notices=waiver_notices(result),
         calendar=calendar_text(result),
         horizon=horizon_summary(result),
         gaps=result.scan.coverage.gaps,

@@ -21,7 +21,7 @@ from json.encoder import encode_basestring_ascii
 
 from auditor.findings import STATUS_ORDER, Finding, PolicyRef, ScanResult, Status
 from auditor.gcpause import collector_paused
-from auditor.reporters.common import policies_with_stand_ins, safe_url, waiver_justification
+from auditor.reporters.common import policies_with_stand_ins, safe_url, waiver_justification, waiver_notices
 
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 #: ``json.dumps(value, default=str)`` without building an encoder per call.
@@ -53,11 +53,16 @@ def _document(result: ScanResult) -> Iterator[bytes]:
     for suite in suites.values():
         for status, findings in suite.items():
             totals[status] += len(findings)
+    notices = waiver_notices(result)
+    counts = _counts(totals)
+    if notices:  # the waiver suite below: one skipped case per expired or stale waiver
+        counts["tests"] = str(int(counts["tests"]) + len(notices))
+        counts["skipped"] = str(int(counts["skipped"]) + len(notices))
     root = ET.Element(
         "testsuites",
         {
             "name": f"{result.tool.name} ({result.scan.source})",
-            **_counts(totals),
+            **counts,
             "timestamp": result.scan.started_at.isoformat(),
         },
     )
@@ -72,7 +77,25 @@ def _document(result: ScanResult) -> Iterator[bytes]:
         # Cleaned once per suite, after serializing: one regex pass over the text instead of one per value.
         text = _clean(ET.tostring(element, encoding="unicode"))
         yield b"\n  " + text.encode(_ENCODING, "xmlcharrefreplace").rstrip(b"\n")
+    if notices:
+        element = _waiver_suite(notices)
+        ET.indent(element, space="  ", level=1)
+        text = _clean(ET.tostring(element, encoding="unicode"))
+        yield b"\n  " + text.encode(_ENCODING, "xmlcharrefreplace").rstrip(b"\n")
     yield b"\n</testsuites>\n"
+
+
+def _waiver_suite(notices: list[str]) -> ET.Element:
+    """Expired and stale waivers, so a CI test view lists them too."""
+    zero = {"failures": "0", "errors": "0"}
+    suite = ET.Element(
+        "testsuite",
+        {"name": "aks-auditor waivers", "tests": str(len(notices)), "skipped": str(len(notices))} | zero,
+    )
+    for notice in notices:
+        case = ET.SubElement(suite, "testcase", {"name": notice.split(":", 1)[0], "classname": "waivers"})
+        ET.SubElement(case, "skipped", {"message": notice})
+    return suite
 
 
 def _counts(counts: dict[Status, int]) -> dict[str, str]:

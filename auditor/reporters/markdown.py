@@ -25,6 +25,7 @@ from auditor.reporters.common import (
     policy_rows,
     truncate,
     utc_timestamp,
+    waiver_notices,
 )
 from auditor.resources import template_loader
 
@@ -70,6 +71,7 @@ def render_markdown(result: ScanResult) -> str:
         read=sorted(result.scan.coverage.read.items()),
         notes=result.scan.coverage.notes,
         drift=baseline_text(result),
+        waiver_notices=waiver_notices(result),
         calendar=calendar_text(result),
         horizon=horizon_summary(result),
         gaps=result.scan.coverage.gaps[:MAX_ROWS],

@@ -51,6 +51,7 @@ from auditor.reporters.common import (
     safe_url,
     truncate,
     waiver_justification,
+    waiver_notices,
 )
 from auditor.reporters.locations import artifact_path
 from auditor.timeutil import rfc3339
@@ -325,6 +326,10 @@ def _invocation(result: ScanResult) -> dict[str, Any]:
         + [
             {"level": "note", "message": {"text": note}, "descriptor": {"id": "coverage-note"}}
             for note in coverage.notes
+        ]
+        + [
+            {"level": "warning", "message": {"text": notice}, "descriptor": {"id": "waiver"}}
+            for notice in waiver_notices(result)
         ],
         "properties": {
             "complete": result.complete,

@@ -86,5 +86,5 @@ def test_waivers_option(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("waivers: [{policy: A}]\n", encoding="utf-8")
     code, _, err = run("scan", "--demo", "--waivers", str(bad), "--output-dir", str(tmp_path / "r2"))
-    assert code == 2 and "waivers.0.resource: Field required" in err
+    assert code == 2 and "waivers.0.reason: Field required" in err  # resource defaults to "*"
     assert not (tmp_path / "r2").exists()
