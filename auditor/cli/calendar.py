@@ -33,7 +33,8 @@ def read_calendar(spec: str) -> ReleaseCalendar:
 def choose_calendar(
     spec: str | None, *, demo: bool, max_age_days: int = DEFAULT_MAX_AGE_DAYS
 ) -> CalendarChoice:
-    """--release-calendar when given; else the demo's own calendar for --demo, the packaged one otherwise."""
+    """--release-calendar when given; else the demo's own calendar for the demo estate (``demo``), the
+    packaged one otherwise."""
     if spec is not None:
         return CalendarChoice(read_calendar(spec), spec, max_age_days)
     return CalendarChoice.demo(max_age_days) if demo else CalendarChoice.packaged(max_age_days)

@@ -146,10 +146,14 @@ def scan(
     baseline = load_result(Path(gate.baseline)) if gate.baseline and from_history is None else None
     history = _HistoryRun(gate.history)
     check_only(remediate.plan.only, {policy.spec.id for policy in configured})
-    calendar = choose_calendar(
-        policies.calendar, demo=source.demo, max_age_days=policies.calendar_max_age_days
-    )
+    given = choose_calendar(policies.calendar, demo=False, max_age_days=policies.calendar_max_age_days)
     estate = _gather(config.source, config.hubs, config.live, config.quiet)
+    # Without --release-calendar, the demo estate (and copies of it) is judged with its own calendar.
+    calendar = (
+        given
+        if policies.calendar
+        else choose_calendar(None, demo=estate.source == "demo", max_age_days=policies.calendar_max_age_days)
+    )
     result = run_scan(
         estate, configured, started_at=started, fail_on=gate.fail_on, waivers=accepted, calendar=calendar
     )

@@ -217,3 +217,34 @@ def test_a_1_0_result_serves_as_a_baseline(tmp_path: Path, write_estate: Any) ->
                              "--baseline", str(path), "--fail-on-new-only", "--fail-on", "low")  # fmt: skip
     assert (code, err) == (0, "")
     assert "Baseline: 0 new, 1 unchanged, 0 fixed" in out
+
+
+def test_the_demo_shows_drift_against_last_weeks_copy(tmp_path: Path) -> None:
+    """docs/examples/drift: the README's example, exact on fingerprints (policy, resource)."""
+    last_week = Path(__file__).resolve().parents[2] / "docs" / "examples" / "drift" / "last-week.json"
+    code, _, _ = run_cli(
+        "scan", "--inventory", str(last_week), "--format", "json", "--output-dir", str(tmp_path / "lw")
+    )
+    assert code == 1
+    baseline = tmp_path / "lw" / "aks-auditor.json"
+    code, out, err = run_cli("scan", "--demo", "--baseline", str(baseline), "--fail-on-new-only",
+                             "--format", "json", "--output-dir", str(tmp_path / "now"))  # fmt: skip
+    assert (code, err) == (1, "")
+    assert out.splitlines()[1].startswith(
+        f"Baseline: 2 new, 41 unchanged, 3 fixed since {baseline} (scanned "
+    )
+    result = json.loads((tmp_path / "now" / "aks-auditor.json").read_text(encoding="utf-8"))
+    new = sorted(
+        (f["policyId"], f["resourceName"]) for f in result["findings"] if f.get("baselineState") == "new"
+    )
+    assert new == [("AKS-007", "aks-test-weu-01"), ("AKS-013", "aks-prod-sea-01")]
+    fixed = sorted((f["policyId"], f["resourceName"], f["now"]) for f in result["baseline"]["fixedFindings"])
+    assert fixed == [
+        ("AKS-006", "aks-prod-eus-01", "pass"),
+        ("AKS-011", "aks-test-weu-01", "skipped"),
+        ("AKS-012", "aks-prod-eus-01", "pass"),
+    ]
+    escalated = next(
+        f for f in result["findings"] if f["policyId"] == "AKS-013" and f["resourceName"] == "aks-prod-sea-01"
+    )
+    assert escalated["severity"] == "high"  # medium last week: 32 days left then
