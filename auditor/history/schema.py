@@ -46,8 +46,11 @@ scans = Table(
 findings = Table(
     "findings",
     metadata,
-    Column("scan_id", Integer, ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
-    Column("fingerprint", String(64), primary_key=True),
+    #: a row id, not (scan, fingerprint): findings that could not be evaluated for two resource kinds of
+    #: one container (a fleet whose runs and profiles were not read) share the container's fingerprint
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("scan_id", Integer, ForeignKey("scans.id", ondelete="CASCADE"), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
     Column("policy_id", String(64), nullable=False),
     Column("title", Text, nullable=False),
     Column("resource_kind", String(64), nullable=False),
@@ -62,4 +65,5 @@ findings = Table(
     Column("first_seen", DateTime(timezone=True), nullable=True),
     Column("last_seen", DateTime(timezone=True), nullable=False),
     Index("ix_findings_policy", "policy_id", "scan_id"),
+    Index("ix_findings_scan_fingerprint", "scan_id", "fingerprint"),
 )

@@ -47,6 +47,8 @@ VERSION_POLICIES = frozenset({"AKS-001", "AKS-002", "AKS-003", "AKS-004", "AKS-0
 #: Policies a control-plane minor hop answers: unsupported now (AKS-001), or leaving support within the
 #: horizon (AKS-013) with nothing automatic to move it (AKS-014).
 HOP_POLICIES = ("AKS-001", "AKS-013", "AKS-014")
+#: Of those, the ones judged against the release calendar's horizon.
+HORIZON_POLICIES = frozenset({"AKS-013", "AKS-014"})
 #: Policies whose fix is a node image upgrade (a version upgrade of the pool fixes them too).
 IMAGE_POLICIES = frozenset({"AKS-008", "AKS-009"})
 _CHANNELS = {
@@ -395,7 +397,7 @@ class _Planner:
         the finding's warning horizon, else None."""
         warn = finding.evidence.get("warnDays")
         planes = [hop.to_version for hop in hops if hop.resource == CONTROL_PLANE]
-        if finding.policy_id not in HOP_POLICIES[1:] or not isinstance(warn, int) or not planes:
+        if finding.policy_id not in HORIZON_POLICIES or not isinstance(warn, int) or not planes:
             return None
         minor = minor_of(planes[-1])
         known = self.calendar.minors.get(minor) if self.calendar else None

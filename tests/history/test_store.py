@@ -74,6 +74,27 @@ def test_record_list_trend_and_the_failing_streak(history_url: str) -> None:
         store.close()
 
 
+def test_findings_sharing_a_fingerprint_are_all_recorded(history_url: str) -> None:
+    """Error findings of one policy for two resource kinds of one container (FLEET-003 on a fleet whose
+    update runs and auto-upgrade profiles were both unread) share the container's fingerprint."""
+    result = scan(1, stale("a"))
+    twin = result.findings[0].model_copy(
+        update={"resource_kind": "autoUpgradeProfile", "status": Status.ERROR}
+    )
+    doubled = result.model_copy(update={"findings": (*result.findings, twin)})
+    store = HistoryStore(history_url)
+    try:
+        scan_id = store.record(doubled)
+        with store.engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT count(*) FROM findings WHERE scan_id = :scan AND fingerprint = :fp"),
+                {"scan": scan_id, "fp": twin.fingerprint},
+            ).scalar_one()
+    finally:
+        store.close()
+    assert rows == 2
+
+
 def test_the_store_has_real_tables_not_a_json_blob(history_url: str) -> None:
     store = HistoryStore(history_url)
     store.record(scan(1, stale("a")))

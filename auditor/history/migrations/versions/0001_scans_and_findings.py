@@ -35,8 +35,9 @@ def upgrade() -> None:
     op.create_index("ix_scans_scope_started", "scans", ["scope_key", "started_at"])
     op.create_table(
         "findings",
-        sa.Column("scan_id", sa.Integer, sa.ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column("fingerprint", sa.String(64), primary_key=True),
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("scan_id", sa.Integer, sa.ForeignKey("scans.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
         sa.Column("policy_id", sa.String(64), nullable=False),
         sa.Column("title", sa.Text, nullable=False),
         sa.Column("resource_kind", sa.String(64), nullable=False),
@@ -51,6 +52,7 @@ def upgrade() -> None:
         sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_findings_policy", "findings", ["policy_id", "scan_id"])
+    op.create_index("ix_findings_scan_fingerprint", "findings", ["scan_id", "fingerprint"])
 
 
 def downgrade() -> None:
