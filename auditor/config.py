@@ -46,6 +46,9 @@ class PolicyOptions(_Options):
     #: --release-calendar: a file or an http(s) URL; None: the packaged calendar (the demo's own for --demo).
     calendar: str | None = None
     calendar_max_age_days: int = DEFAULT_MAX_AGE_DAYS
+    #: ``set:ID.param`` / ``enable:ID`` / ``disable:ID`` -> where a config-file value came from
+    #: (``FILE: key.path``), for error messages; flags are named as typed.
+    origins: Mapping[str, str] = Field(default_factory=dict)
 
     @field_validator("calendar_max_age_days")
     @classmethod

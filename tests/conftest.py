@@ -98,6 +98,19 @@ def write_estate(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
+#: Variables the test machinery itself reads (the rest of AKS_AUDITOR_* are the tool's settings).
+_TEST_VARIABLES = {"AKS_AUDITOR_REQUIRE_POSTGRES"}
+
+
+@pytest.fixture(autouse=True)
+def _no_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's AKS_AUDITOR_* settings (or AKS_AUDITOR_CONFIG) must not change what a test sees;
+    tests that exercise the environment layer set their own."""
+    for name in list(os.environ):
+        if name.startswith("AKS_AUDITOR_") and name not in _TEST_VARIABLES:
+            monkeypatch.delenv(name)
+
+
 def run_cli(*args: str) -> tuple[int, str, str]:
     """Run ``aks-auditor ARGS`` in-process: (exit code, stdout, stderr); exceptions are not swallowed."""
     result = CliRunner().invoke(cli, list(args), prog_name="aks-auditor", catch_exceptions=False)

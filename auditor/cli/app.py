@@ -10,6 +10,7 @@ import click
 from auditor import __version__
 from auditor.cli import echo
 from auditor.cli.calendar import calendar
+from auditor.cli.config import config
 from auditor.cli.history import history
 from auditor.cli.options import EXIT_CODES_HELP
 from auditor.cli.policies import policies
@@ -49,7 +50,7 @@ def cli() -> None:
     """Policy-as-code compliance auditor for AKS and Azure Kubernetes Fleet Manager estates."""
 
 
-for command in (scan, collect, remediate, policies, calendar, history, schema, convert):
+for command in (scan, collect, remediate, policies, calendar, history, config, schema, convert):
     cli.add_command(command)
 
 

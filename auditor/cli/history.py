@@ -9,6 +9,7 @@ import click
 
 from auditor.cli import echo
 from auditor.cli.options import EXIT_CODES_HELP
+from auditor.cli.settings import configurable
 from auditor.errors import ConfigError
 from auditor.history.store import HistoryStore
 from auditor.reporters.common import utc_timestamp
@@ -44,6 +45,7 @@ def history() -> None:
     """The scan history that scan --history appends to: scans, one scan, per-policy trends."""
 
 
+@configurable
 @history.command("list", epilog=EXIT_CODES_HELP)
 @HISTORY
 @SINCE
@@ -68,6 +70,7 @@ def list_scans(url: str, since: str | None) -> None:
         echo.out("no scans recorded" + (f" since {since}" if since else ""))
 
 
+@configurable
 @history.command("show", epilog=EXIT_CODES_HELP)
 @click.argument("scan_id", type=int)
 @HISTORY
@@ -95,6 +98,7 @@ def show(scan_id: int, url: str) -> None:
         echo.out(f"{head}: {item.message}{streak}")
 
 
+@configurable
 @history.command("trend", epilog=EXIT_CODES_HELP)
 @click.option("--policy", metavar="ID", help="One policy (default: all).")
 @HISTORY

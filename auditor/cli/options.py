@@ -5,7 +5,7 @@ command modules reads click's values."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -14,6 +14,7 @@ import click
 from click.core import ParameterSource
 from pydantic import ValidationError
 
+from auditor.cli.settings import Given, given_from, origins_named
 from auditor.collectors.azure.settings import AzureSettings, Cloud
 from auditor.config import (
     DEFAULT_OUTPUT_DIR,
@@ -43,29 +44,44 @@ snapshot could not be written."""
 
 @dataclass(frozen=True)
 class OptionGroup(Generic[M]):
-    """Options that become one model: ``build(values, given)`` gets the values by parameter name and the
-    flags typed on the command line (``given``, in declaration order)."""
+    """Options that become one model: ``build(values, given)`` gets the values by parameter name and
+    ``given``: the flags typed on the command line (in declaration order), each value's source and the
+    config file's layer (auditor/cli/settings.py)."""
 
     argument: str
     options: tuple[click.Option, ...]
-    build: Callable[[Mapping[str, Any], tuple[str, ...]], M]
+    build: Callable[[Mapping[str, Any], Given], M]
+
+    @property
+    def names(self) -> list[str]:
+        return [option.name for option in self.options if option.name]
+
+    def from_context(self, context: click.Context, values: Mapping[str, Any]) -> M:
+        """The group's model from its values in ``context``; a failed check is one ConfigError line
+        that names the config file keys the group took, if any (exit 2)."""
+        names = self.names
+        flags = tuple(
+            option.opts[0]
+            for option in self.options
+            if option.name and context.get_parameter_source(option.name) is ParameterSource.COMMANDLINE
+        )
+        given = given_from(context, names, flags)
+        try:
+            return self.build({name: values[name] for name in names}, given)
+        except ValidationError as error:
+            problem = config_error(error)
+            named = origins_named(context, self.options, problem.message)
+            if named:
+                problem.message += f" ({'; '.join(named)})"
+            raise problem from None
 
     def __call__(self, command: Command) -> Command:
-        names = [option.name for option in self.options if option.name]
+        names = self.names
 
         @functools.wraps(command)
         def run(**kwargs: Any) -> Any:
-            context = click.get_current_context()
             values = {name: kwargs.pop(name) for name in names}
-            given = tuple(
-                option.opts[0]
-                for option in self.options
-                if option.name and context.get_parameter_source(option.name) is ParameterSource.COMMANDLINE
-            )
-            try:
-                kwargs[self.argument] = self.build(values, given)
-            except ValidationError as error:
-                raise config_error(error) from None
+            kwargs[self.argument] = self.from_context(click.get_current_context(), values)
             return command(**kwargs)
 
         # click reads ``__click_params__`` bottom-up; appending reversed keeps the declared order in --help.
@@ -80,13 +96,25 @@ def _path(**kwargs: Any) -> click.Path:
     return click.Path(path_type=Path, **kwargs)
 
 
+def _source(values: Mapping[str, Any], given: Given) -> SourceOptions:
+    """A source from a higher layer replaces the other one from a lower layer (``--demo`` over a file's
+    ``source.inventory``); both from the same layer is the usual one-source error."""
+    inventory, demo = values["inventory"], values["demo"]
+    if demo and inventory is not None and given.rank("demo") != given.rank("inventory"):
+        if given.rank("demo") > given.rank("inventory"):
+            inventory = None
+        else:
+            demo = False
+    return SourceOptions(inventory=inventory, demo=demo)
+
+
 SOURCE = OptionGroup(
     "source",
     (
         click.Option(["--inventory"], type=_path(dir_okay=False), help="Estate snapshot (JSON) to scan."),
         click.Option(["--demo"], is_flag=True, help="Scan the embedded demo estate."),
     ),
-    lambda v, _: SourceOptions(inventory=v["inventory"], demo=v["demo"]),
+    lambda v, given: _source(v, given),
 )
 
 POLICIES = OptionGroup(
@@ -125,15 +153,35 @@ POLICIES = OptionGroup(
             help="A release calendar older than this at scan time is a coverage note in every report.",
         ),
     ),
-    lambda v, _: PolicyOptions(
-        policy_dirs=v["policy_dirs"],
-        sets=v["sets"],
-        enable=frozenset(v["enable"]),
-        disable=frozenset(v["disable"]),
-        calendar=v["calendar"],
-        calendar_max_age_days=v["calendar_max_age_days"],
-    ),
+    lambda v, given: _policies(v, given),
 )
+
+
+def _policies(values: Mapping[str, Any], given: Given) -> PolicyOptions:
+    """Parameters merge per ``ID.param`` and enable/disable per policy id across the file and the layers
+    above it (the upper one wins); every other option replaces the file's value. Values that came from
+    the file keep its name and key path for error messages."""
+    file_enable, top_enable = given.layers("enable", values["enable"])
+    file_disable, top_disable = given.layers("disable", values["disable"])
+    file_sets, top_sets = given.layers("sets", values["sets"])
+    origins: dict[str, str] = {}
+    if given.file is not None:
+        for item in file_sets:
+            key = str(item).partition("=")[0].strip()
+            origins[f"set:{key}"] = f"{given.file}: policies.parameters.{key}"
+        origins.update({f"enable:{i}": f"{given.file}: policies.enable: {i}" for i in file_enable})
+        origins.update({f"disable:{i}": f"{given.file}: policies.disable: {i}" for i in file_disable})
+    for item in top_sets:  # a flag's --set of the same key is the flag's
+        origins.pop(f"set:{str(item).partition('=')[0].strip()}", None)
+    return PolicyOptions(
+        policy_dirs=values["policy_dirs"],
+        sets=[*file_sets, *top_sets],
+        enable=frozenset((set(file_enable) - set(top_disable)) | set(top_enable)),
+        disable=frozenset((set(file_disable) - set(top_enable)) | set(top_disable)),
+        calendar=values["calendar"],
+        calendar_max_age_days=values["calendar_max_age_days"],
+        origins=origins,
+    )
 
 
 def _output_dir() -> click.Option:
@@ -237,7 +285,7 @@ GATE = OptionGroup(
 )
 
 
-def _remediate(values: Mapping[str, Any], given: tuple[str, ...]) -> RemediateOptions:
+def _remediate(values: Mapping[str, Any], given: Given) -> RemediateOptions:
     only = tuple(dict.fromkeys(i.strip() for item in values["only"] for i in item.split(",") if i.strip()))
     plan = PlanOptions(
         only=only,
@@ -247,7 +295,7 @@ def _remediate(values: Mapping[str, Any], given: tuple[str, ...]) -> RemediateOp
         direct=values["direct"],
         stagger=values["stagger"],
     )
-    flags = tuple(flag for flag in given if flag != "--remediate")
+    flags = tuple(flag for flag in given.flags if flag != "--remediate")
     return RemediateOptions(
         enabled=values["remediate"], plan=plan, apply=values["apply"], yes=values["yes"], given=flags
     )
@@ -330,7 +378,7 @@ HUBS = OptionGroup(
 )
 
 
-def _live(values: Mapping[str, Any], given: Sequence[str]) -> LiveOptions:
+def _live(values: Mapping[str, Any], given: Given) -> LiveOptions:
     azure = AzureSettings(
         subscriptions=values["subscriptions"],
         management_groups=values["management_groups"],
@@ -342,7 +390,7 @@ def _live(values: Mapping[str, Any], given: Sequence[str]) -> LiveOptions:
         deep=values["deep"],
         workers=values["workers"],
     )
-    return LiveOptions(azure=azure, verbose=values["verbose"], given=tuple(given))
+    return LiveOptions(azure=azure, verbose=values["verbose"], given=given.flags)
 
 
 LIVE = OptionGroup(

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from auditor.cli import echo
 from auditor.cli.options import CONVERT_REPORTS
 from auditor.config import ReportOptions
+from auditor.config_file import ConfigFile
 from auditor.findings import ScanResult
 from auditor.inventory import Estate
 from auditor.outputs import write_reports
@@ -25,14 +26,15 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "plan": RemediationPlan,
     "policy": PolicySpec,
     "calendar": ReleaseCalendar,
+    "config": ConfigFile,
 }
 
 
 @click.command()
 @click.argument("kind", type=click.Choice(list(SCHEMAS)))
 def schema(kind: str) -> None:
-    """Print the JSON Schema of a snapshot, a scan result, a remediation plan, a policy file or a release
-    calendar."""
+    """Print the JSON Schema of a snapshot, a scan result, a remediation plan, a policy file, a release
+    calendar or the configuration file."""
     echo.out(json.dumps(SCHEMAS[kind].model_json_schema(by_alias=True), indent=2))
 
 

@@ -27,6 +27,7 @@ from auditor.cli.options import (
     validated,
 )
 from auditor.cli.remediate import apply_plan
+from auditor.cli.settings import configurable
 from auditor.collectors.gather import EstateGatherer
 from auditor.config import (
     CollectConfig,
@@ -42,14 +43,14 @@ from auditor.config import (
 from auditor.errors import EXIT_INCOMPLETE, EXIT_OK
 from auditor.gates.baseline import check_scope, compare
 from auditor.gates.threshold import exit_code
-from auditor.gates.waivers import load_waivers
+from auditor.gates.waivers import Waiver, load_waivers
 from auditor.gcpause import collector_paused
 from auditor.history.store import HistoryError, HistoryStore
 from auditor.inventory import Estate
 from auditor.inventory.snapshot import dump_model
 from auditor.outputs import check_snapshot_target, write_output, write_reports
 from auditor.policies.listing import available_policies
-from auditor.policies.loader import Selection, configure
+from auditor.policies.loader import ConfiguredPolicy, Selection, configure
 from auditor.remediation.plan import PLAN_FILE_NAME
 from auditor.remediation.planner import build_plan, check_only
 from auditor.remediation.render import render_plan
@@ -93,6 +94,31 @@ def _gather(source: SourceOptions, hubs: HubConfig, live: LiveOptions, quiet: bo
         return gatherer.gather(azure_credential, progress)
 
 
+def policies_and_waivers(
+    policies: PolicyOptions, gate: GateOptions, started: datetime
+) -> tuple[list[ConfiguredPolicy], tuple[Waiver, ...]]:
+    """The configured policies and the accepted waivers (ConfigError / PolicyError / InputError, exit 2)."""
+    selection = Selection(
+        sets=policies.sets, enable=policies.enable, disable=policies.disable, origins=policies.origins
+    )
+    available = available_policies(policies.policy_dirs)
+    configured = configure(available, selection)
+    if gate.waivers is None:
+        return configured, ()
+    accepted = load_waivers(
+        gate.waivers,
+        known_policies={source.spec.id for source in available},
+        max_days=gate.max_waiver_days,
+        today=started.date(),
+    )
+    return configured, accepted
+
+
+#: scan's option groups, by the argument each becomes (``config show`` builds them the same way).
+SCAN_GROUPS = (SOURCE, POLICIES, REPORTS, GATE, REMEDIATE, HUBS, LIVE, QUIET)
+
+
+@configurable
 @click.command(epilog=EXIT_CODES_HELP)
 @SOURCE
 @POLICIES
@@ -129,19 +155,7 @@ def scan(
         quiet=quiet,
     )
     # Everything the user gave is validated before any estate is read or any API is called.
-    selection = Selection(sets=policies.sets, enable=policies.enable, disable=policies.disable)
-    available = available_policies(policies.policy_dirs)
-    configured = configure(available, selection)
-    accepted = (
-        load_waivers(
-            gate.waivers,
-            known_policies={source.spec.id for source in available},
-            max_days=gate.max_waiver_days,
-            today=started.date(),
-        )
-        if gate.waivers
-        else ()
-    )
+    configured, accepted = policies_and_waivers(policies, gate, started)
     from_history = gate.baseline_from_history
     baseline = load_result(Path(gate.baseline)) if gate.baseline and from_history is None else None
     history = _HistoryRun(gate.history)
@@ -196,6 +210,7 @@ def scan(
     )
 
 
+@configurable
 @click.command(epilog=EXIT_CODES_HELP)
 @click.option(
     "--output",

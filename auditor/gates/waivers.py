@@ -24,13 +24,13 @@ from datetime import date, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
 from auditor.errors import InputError, describe_validation_error
 from auditor.findings import Finding, ListedWaiver, Status, WaiverNote, WaiverReport
 from auditor.inventory.base import arm_segment, normalize_id
+from auditor.yaml_file import read_yaml
 
 
 class Waiver(BaseModel):
@@ -116,16 +116,7 @@ def load_waivers(
 
 
 def _read(path: Path) -> tuple[Waiver, ...]:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: waiver file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: cannot read: {error}") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        raise InputError(f"{path}: not valid YAML{where}") from None
+    raw = read_yaml(path, InputError, what="waiver file")
     try:
         return WaiverFile.model_validate(raw if raw is not None else {}).waivers
     except ValidationError as error:

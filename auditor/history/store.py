@@ -56,8 +56,10 @@ def database_url(text: str) -> str:
     )
 
 
-def _shown(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
+def shown_url(text: str) -> str:
+    """``text`` as --history takes it, fit to print: the password hidden (ConfigError for a bad URL)."""
+    database_url(text)
+    return make_url(text).render_as_string(hide_password=True) if "://" in text else text
 
 
 def scope_key(scope: Scope) -> str:
@@ -89,7 +91,7 @@ class TrendPoint:
 class HistoryStore:
     def __init__(self, url: str) -> None:
         self.url = database_url(url)
-        self.shown = _shown(self.url)
+        self.shown = make_url(self.url).render_as_string(hide_password=True)
         try:
             self.engine: Engine = create_engine(self.url)
         except (NoSuchModuleError, ArgumentError) as error:

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from auditor.errors import ConfigError, PolicyError, describe_validation_error
 from auditor.policies.model import ParamType, PolicySpec
+from auditor.yaml_file import read_yaml
 
 
 @dataclass(frozen=True)
@@ -40,15 +41,7 @@ def _where(path: Path, policy_id: str | None, field_name: str | None) -> str:
 
 def load_policy_file(path: Path, *, builtin: bool = False) -> PolicySource:
     """Layer 1 for one file."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise PolicyError(f"{path}: not valid YAML{where}: {problem}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise PolicyError(f"{path}: cannot read: {error}") from None
+    raw = read_yaml(path, PolicyError, what="policy file")
     if not isinstance(raw, dict):
         raise PolicyError(f"{path}: expected a mapping with id, title, check, ... got {type(raw).__name__}")
     policy_id = raw.get("id") if isinstance(raw.get("id"), str) else None
@@ -134,6 +127,12 @@ class Selection:
     sets: Mapping[str, str] = field(default_factory=dict)
     enable: frozenset[str] = frozenset()
     disable: frozenset[str] = frozenset()
+    #: ``set:ID.param`` / ``enable:ID`` / ``disable:ID`` -> how an error names a value that did not come
+    #: from a flag (``FILE: key.path``).
+    origins: Mapping[str, str] = field(default_factory=dict)
+
+    def where(self, kind: str, key: str, shown: str) -> str:
+        return self.origins.get(f"{kind}:{key}", shown)
 
 
 @dataclass(frozen=True)
@@ -155,33 +154,33 @@ def configure(sources: Iterable[PolicySource], selection: Selection) -> list[Con
     for flag, ids in (("--enable", selection.enable), ("--disable", selection.disable)):
         for policy_id in sorted(ids):
             if policy_id not in known:
-                raise ConfigError(f"{flag} {policy_id}: no such policy (see `aks-auditor policies list`)")
+                where = selection.where(flag.removeprefix("--"), policy_id, f"{flag} {policy_id}")
+                raise ConfigError(f"{where}: no such policy (see `aks-auditor policies list`)")
     overrides: dict[str, dict[str, Any]] = {}
     remediation: dict[str, dict[str, Any]] = {}
     for key, text in selection.sets.items():
+        where = selection.where("set", key, f"--set {key}={text}")
         policy_id, dot, param = key.partition(".")
         if not dot or not param:
-            raise ConfigError(f"--set {key}={text}: expected POLICY_ID.parameter=value")
+            raise ConfigError(f"{where}: expected POLICY_ID.parameter=value")
         if policy_id not in known:
-            raise ConfigError(f"--set {key}={text}: no such policy {policy_id!r}")
+            raise ConfigError(f"{where}: no such policy {policy_id!r}")
         if param.startswith("remediation."):
             remediation.setdefault(policy_id, {})[param.removeprefix("remediation.")] = _remediation_arg(
-                known[policy_id].spec, key, text
+                known[policy_id].spec, key, text, where
             )
             continue
         declared = known[policy_id].spec.parameters.get(param)
         if declared is None:
             names = ", ".join(sorted(known[policy_id].spec.parameters)) or "none"
-            raise ConfigError(
-                f"--set {key}={text}: policy {policy_id} has no parameter {param!r} (parameters: {names})"
-            )
+            raise ConfigError(f"{where}: policy {policy_id} has no parameter {param!r} (parameters: {names})")
         try:
             value = parse_param_value(declared.type, text)
         except ValueError as error:
-            raise ConfigError(f"--set {key}={text}: {error}") from None
+            raise ConfigError(f"{where}: {error}") from None
         problem = declared.bounds_problem(value)
         if problem:
-            raise ConfigError(f"--set {key}={text}: {problem}")
+            raise ConfigError(f"{where}: {problem}")
         overrides.setdefault(policy_id, {})[param] = value
     configured = []
     for source in sources:
@@ -195,19 +194,17 @@ def configure(sources: Iterable[PolicySource], selection: Selection) -> list[Con
     return configured
 
 
-def _remediation_arg(spec: PolicySpec, key: str, text: str) -> Any:
+def _remediation_arg(spec: PolicySpec, key: str, text: str, where: str) -> Any:
     """A ``--set ID.remediation.ARG=VALUE`` value, typed like the arg it replaces (YAML scalar rules)."""
     arg = key.split(".", 2)[2]
     args = spec.remediation.args if spec.remediation else {}
     if arg not in args:
         names = ", ".join(sorted(args)) or "none"
-        raise ConfigError(
-            f"--set {key}={text}: policy {spec.id} has no remediation arg {arg!r} (args: {names})"
-        )
+        raise ConfigError(f"{where}: policy {spec.id} has no remediation arg {arg!r} (args: {names})")
     value = yaml.safe_load(text) if text.strip() else text
     default = args[arg]
     if type(value) is not type(default) and not (
         isinstance(default, str) and isinstance(value, int | float | bool)
     ):
-        raise ConfigError(f"--set {key}={text}: expected a {type(default).__name__} like {default!r}")
+        raise ConfigError(f"{where}: expected a {type(default).__name__} like {default!r}")
     return str(value) if isinstance(default, str) else value

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from auditor.errors import PolicyError, describe_validation_error
@@ -19,6 +18,7 @@ from auditor.policies.loader import TESTS_SUFFIX, ConfiguredPolicy, PolicySource
 from auditor.policies.model import PolicyTest
 from auditor.release_calendar import ReleaseCalendar
 from auditor.timeutil import as_utc
+from auditor.yaml_file import read_yaml
 
 #: Scan time for test cases that do not set ``now`` (fixed, so results never depend on the day).
 DEFAULT_TEST_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -112,12 +112,7 @@ def policy_cases(source: PolicySource) -> tuple[PolicyTest, ...]:
     path = extra_cases_file(source)
     if not path.is_file():
         return source.spec.tests
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        raise PolicyError(f"{path}: not valid YAML{where}") from None
+    raw = read_yaml(path, PolicyError, what="test case file")
     items = raw.get("tests") if isinstance(raw, dict) else raw
     if not isinstance(items, list):
         raise PolicyError(f"{path}: expected a list of test cases (or tests: [...])")

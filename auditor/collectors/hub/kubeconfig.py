@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import kubernetes.config
-import yaml
 from kubernetes.client import ApiClient, Configuration
 from kubernetes.config.config_exception import ConfigException
 
 from auditor.collectors.hub.read import HubFault, HubReadOptions, collect_hub, failed_collection, one_line
 from auditor.collectors.interface import HubCollection
 from auditor.errors import ConfigError
+from auditor.yaml_file import parse_yaml
 
 #: The kubernetes client's loader (untyped: held in a typed name so strict mypy accepts the call).
 _load_kubeconfig: Callable[..., None] = kubernetes.config.load_kube_config_from_dict
@@ -133,12 +133,7 @@ def context_problem(config: Mapping[str, Any], context: str) -> str | None:
 
 
 def _parse(text: str, path: Path) -> Mapping[str, Any]:
-    try:
-        config = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}") from None  # no excerpt: it may hold a secret
+    config = parse_yaml(text, path, ConfigError, excerpt=False)  # no excerpt: it may hold a secret
     if not isinstance(config, Mapping):
         raise ConfigError(f"{path}: not a kubeconfig (expected a mapping with clusters, users, contexts)")
     return config

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.fakes.arm import FakeArm
 from tests.fakes.arm_estate import (
     SUBSCRIPTION,
@@ -146,3 +148,28 @@ def test_cloud_and_audience_decide_the_token_resource(arm: FakeArm, tmp_path: Pa
     )
     resources = [c.query["resource"][0] for c in arm.calls("token")]
     assert resources == ["https://management.chinacloudapi.cn", "https://management.contoso.example"]
+
+
+def test_collect_takes_its_scope_from_the_config_file(
+    start_arm: Callable[[ArmEstate], FakeArm], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aks-auditor.yaml's scope and endpoint reach the live collectors; a flag narrows it further."""
+    fake = start_arm(generated_estate(clusters=6, subscriptions=3))
+    config = tmp_path / "aks-auditor.yaml"
+    config.write_text(
+        "scope:\n"
+        f"  subscriptions: [{subscription_id(0)}, {subscription_id(2)}]\n"
+        f"  armEndpoint: {fake.base}\n"
+        "collection:\n  workers: 2\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("collect", "-o", "estate.json")
+    assert (code, err) == (0, "")
+    snapshot = json.loads((tmp_path / "estate.json").read_text(encoding="utf-8"))
+    ids = sorted(s["id"] for s in snapshot["scope"]["subscriptions"])
+    assert ids == sorted([subscription_id(0), subscription_id(2)])
+    monkeypatch.setenv("AKS_AUDITOR_SUBSCRIPTION", subscription_id(1))
+    assert run("collect", "-o", "env.json")[0] == 0
+    env = json.loads((tmp_path / "env.json").read_text(encoding="utf-8"))
+    assert [s["id"] for s in env["scope"]["subscriptions"]] == [subscription_id(1)]
