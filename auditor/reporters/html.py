@@ -9,9 +9,13 @@ autoescaping escapes every value; links are only emitted for http(s) help URIs.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+from dataclasses import dataclass
 from functools import cache
 
 from jinja2 import Environment, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from auditor.findings import SEVERITY_ORDER, STATUS_ORDER, ScanResult, Status
 from auditor.gcpause import collector_paused
@@ -28,6 +32,7 @@ from auditor.reporters.common import (
     utc_timestamp,
     waiver_notices,
 )
+from auditor.reporters.glance import SCORE_DEFINITION, anchor, glance, severity_breakdown
 from auditor.reporters.html_layout import (
     MAX_DETAILED,
     MAX_RESOURCES,
@@ -42,6 +47,32 @@ from auditor.resources import template_loader
 def group_findings(result: ScanResult, *, max_detailed: int = MAX_DETAILED) -> list[GroupView]:
     """Findings grouped parent -> resource, worst group first; within a group the parent comes first."""
     return layout(result, max_detailed=max_detailed).groups
+
+
+@dataclass(frozen=True)
+class _Assets:
+    """The report's own stylesheet and script (package files, not data), and the Content-Security-Policy
+    that allows exactly them: nothing else can run or style the page, whatever a name or tag holds."""
+
+    style: Markup
+    script: Markup
+    csp: str
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+@cache
+def _assets() -> _Assets:
+    environment = _environment()
+    style = environment.get_template("report.css").render()
+    script = environment.get_template("report.js").render()
+    csp = (
+        f"default-src 'none'; style-src {_sha256(style)}; script-src {_sha256(script)}; img-src data:; "
+        "base-uri 'none'; form-action 'none'"
+    )
+    return _Assets(Markup(style), Markup(script), csp)  # noqa: S704 - our package files, never data
 
 
 @cache
@@ -68,6 +99,7 @@ def _document(result: ScanResult, *, max_detailed: int, max_resources: int) -> s
     scope = result.scan.scope
     counts = status_counts(result.findings)
     template = _environment().get_template("report.html.j2")
+    page = layout(result, max_detailed=max_detailed, max_resources=max_resources, counts=counts)
     return template.render(
         result=result,
         banner=incomplete_banner(result),
@@ -87,7 +119,13 @@ def _document(result: ScanResult, *, max_detailed: int, max_resources: int) -> s
         gaps=result.scan.coverage.gaps,
         policy_rows=sorted(policy_rows(result, counts), key=lambda row: row.sort_key),
         help_uris={policy.id: safe_url(policy.help_uri) for policy in result.policies},
-        layout=layout(result, max_detailed=max_detailed, max_resources=max_resources, counts=counts),
+        layout=page,
+        assets=_assets(),
+        glance=glance(result),
+        score_definition=SCORE_DEFINITION,
+        listed={anchor(resource.id) for group in page.groups for resource in group.resources},
+        anchor=anchor,
+        breakdown=severity_breakdown(result),
         omitted_statuses=STATUSES_OMITTED,
         sarif_max_results=SARIF_MAX_RESULTS,
         Status=Status,

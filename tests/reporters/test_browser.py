@@ -43,15 +43,19 @@ def report(tmp_path: Path, result: ScanResult) -> Path:
 
 
 def test_dom_after_load(tmp_path: Path, report: Path) -> None:
-    dom = chromium(tmp_path, "--dump-dom", report.as_uri()).stdout
+    done = chromium(tmp_path, "--enable-logging=stderr", "--v=0", "--dump-dom", report.as_uri())
+    dom = done.stdout
+    # the console stays silent: no error, and no Content-Security-Policy violation (it would be logged)
+    assert [line for line in done.stderr.splitlines() if ":CONSOLE" in line] == []
     assert '<section id="summary">' in dom
     assert re.search(r'id="count-fail">\s*<span class="num">6</span>', dom)
     assert re.search(r'id="count-pass">\s*<span class="num">3</span>', dom)
     assert "Scan incomplete: 2 gaps, 2 findings could not be evaluated" in dom
     # The filter script ran: controls revealed, passing-only resources hidden until "pass" is ticked.
     assert '<div id="filters" class="filters">' in dom
-    assert re.search(r'<div class="resource" data-resource="" hidden="">\s*<h4>user1 ', dom)
-    assert re.search(r'<div class="resource" data-resource="">\s*<h4>system ', dom)
+    anchor = r'id="r-[0-9a-f]{12}"'
+    assert re.search(rf'<div class="resource" data-resource="" {anchor} hidden="">\s*<h4>user1 ', dom)
+    assert re.search(rf'<div class="resource" data-resource="" {anchor}>\s*<h4>system ', dom)
 
 
 def test_screenshot_renders(tmp_path: Path, report: Path) -> None:

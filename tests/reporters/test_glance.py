@@ -1,0 +1,167 @@
+"""The HTML report's "at a glance": the score, per subscription, the worst clusters — exact on a small
+result, and agreeing with the JSON result on the demo; the Content-Security-Policy allows only the
+report's own style and script."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+from auditor.findings import Finding, Severity, Status
+from auditor.reporters.glance import SEVERITY_WEIGHT, anchor, glance
+from auditor.reporters.html import render_html
+from tests.conftest import run_cli
+from tests.reporters.conftest import HOSTILE, SUB_DEV, SUB_PROD, build_result, finding
+from tests.reporters.test_html import Collector, parse
+
+
+def cluster(sub: str, name: str) -> str:
+    return (
+        f"/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/{name}"
+    )
+
+
+def pool(sub: str, name: str, pool_name: str) -> str:
+    return f"{cluster(sub, name)}/agentPools/{pool_name}"
+
+
+def small() -> list[Finding]:
+    a, b, c = cluster(SUB_PROD, "a"), cluster(SUB_PROD, "b"), cluster(SUB_DEV, "c")
+    return [
+        finding("AKS-001", Status.FAIL, a, "a", "cluster", "old"),  # high 5
+        finding("AKS-002", Status.FAIL, pool(SUB_PROD, "a", "p1"), "p1", "nodePool", "old"),  # medium 2
+        finding("AKS-002", Status.FAIL, pool(SUB_PROD, "a", "p2"), "p2", "nodePool", "old"),  # medium 2
+        finding("AKS-003", Status.PASS, a, "a", "cluster", "ok"),
+        finding("AKS-001", Status.FAIL, b, "b", "cluster", "old", severity=Severity.CRITICAL),  # 10
+        finding("AKS-003", Status.WAIVED, b, "b", "cluster", "accepted"),
+        finding("AKS-001", Status.PASS, c, "c", "cluster", "ok"),
+        finding("AKS-003", Status.ERROR, c, "c", "cluster", "unreadable"),
+        finding("AKS-004", Status.SKIPPED, c, "c", "cluster", "n/a"),
+    ]
+
+
+def test_score_worst_clusters_and_subscriptions_exactly() -> None:
+    view = glance(build_result(findings=small()))
+    # 2 pass of 7 evaluated (pass 2 + fail 4 + waived 1); the error and the skip are left out
+    assert (view.score.passed, view.score.evaluated, view.score.errors, view.score.skipped) == (2, 7, 1, 1)
+    assert view.score.text == "28.6 %"
+    # b: one critical (10) outweighs a: a high and two mediums on its pools (9); c fails nothing
+    assert [(c.name, c.weight) for c in view.worst] == [("b", 10), ("a", 9)]
+    assert (view.clusters_failing, view.clusters_total) == (2, 3)
+    # a policy failing on two pools is one line of the cluster's top failures
+    assert [(s.value, p) for s, p, _ in view.worst[1].top] == [("high", "AKS-001"), ("medium", "AKS-002")]
+    assert [(r.label, r.score.text, r.score.errors) for r in view.subscriptions] == [
+        (f"Contoso Prod ({SUB_PROD})", "16.7 %", 0),
+        (f"Contoso Dev ({SUB_DEV})", "100 %", 1),
+    ]
+    assert view.worst[0].anchor == anchor(cluster(SUB_PROD, "b").upper() + "/")
+
+
+def test_nothing_evaluated_is_not_a_perfect_score() -> None:
+    view = glance(
+        build_result(findings=[finding("AKS-001", Status.ERROR, cluster(SUB_DEV, "c"), "c", "cluster", "x")])
+    )
+    assert (view.score.percent, view.score.text) == (None, "n/a")
+    assert view.worst == []
+
+
+def _rows(page: Collector, table_id: str) -> list[list[str]]:
+    """The body rows of a table, cell texts."""
+    html_rows, inside = [], False
+    rows: list[list[str]] = []
+    for element in page.elements:
+        if element.tag == "table":
+            inside = element.attrs.get("id") == table_id
+        elif inside and element.tag == "tr":
+            html_rows.append(element)
+            rows.append([])
+        elif inside and element.tag in ("td", "th") and rows:
+            rows[-1].append(element.content)
+    return rows[1:]  # the header row
+
+
+def test_the_demo_report_agrees_with_its_json_result(tmp_path: Path) -> None:
+    code, _, _ = run_cli(
+        "scan", "--demo", "-q", "--format", "json", "--format", "html", "--output-dir", str(tmp_path)
+    )
+    assert code == 1
+    result = json.loads((tmp_path / "aks-auditor.json").read_text(encoding="utf-8"))
+    page = parse((tmp_path / "aks-auditor.html").read_text(encoding="utf-8"))
+    findings = result["findings"]
+    severities = [s.value for s in Severity.__members__.values()]
+
+    # per subscription: failing by severity and the score, recomputed from the JSON
+    expected = {}
+    for sub in {f["subscriptionId"] for f in findings}:
+        mine = [f for f in findings if f["subscriptionId"] == sub]
+        by_status = Counter(f["status"] for f in mine)
+        failing = Counter(f["severity"] for f in mine if f["status"] == "fail")
+        evaluated = by_status["pass"] + by_status["fail"] + by_status["waived"]
+        expected[sub] = ([failing[s] for s in severities], round(100 * by_status["pass"] / evaluated, 1))
+    rows = _rows(page, "by-subscription")
+    assert len(rows) == len(expected) == 3
+    for row in rows:
+        sub = re.search(r"\(([0-9a-f-]{36})\)", row[0]).group(1)  # type: ignore[union-attr]
+        counts, score = expected[sub]
+        assert [int(cell) for cell in row[3:8]] == counts, row
+        assert float(row[2].rstrip(" %")) == score, row
+
+    # the worst clusters, in order of weighted failing severity (pools count for their cluster)
+    weights: Counter[str] = Counter()
+    for f in findings:
+        if f["status"] == "fail" and f["resourceKind"] in ("cluster", "nodePool"):
+            cluster_id = f["resourceId"].split("/agentPools/")[0].lower()
+            weights[cluster_id] += SEVERITY_WEIGHT[Severity(f["severity"])]
+    worst = _rows(page, "worst-clusters")
+    shown = [
+        int(sum(SEVERITY_WEIGHT[Severity(s)] * int(n) for s, n in zip(severities, row[3:8], strict=True)))
+        for row in worst
+    ]
+    assert shown == sorted(shown, reverse=True)
+    assert shown == sorted((w for w in weights.values() if w), reverse=True)[: len(worst)]
+    ids = {e.attrs.get("id") for e in page.elements}
+    links = [
+        e.attrs["href"]
+        for e in page.elements
+        if e.tag == "a" and (e.attrs.get("href") or "").startswith("#r-")
+    ]
+    assert len(links) == len(worst) and all(link[1:] in ids for link in links)
+
+    # the policy table shows the severities the failures carry (escalations included)
+    for policy in result["policies"]:
+        failing = Counter(
+            f["severity"] for f in findings if f["policyId"] == policy["id"] and f["status"] == "fail"
+        )
+        row = next(r for r in _rows(page, "policy-table") if r[0] == policy["id"])
+        assert row[-1] == " ".join(f"{failing[s]} {s}" for s in severities if failing[s]), row
+
+
+def _hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+def test_the_content_security_policy_allows_only_the_reports_own_style_and_script() -> None:
+    html = render_html(build_result(hostile=True))
+    page = parse(html)
+    [meta] = [e for e in page.all("meta") if e.attrs.get("http-equiv") == "Content-Security-Policy"]
+    policy = dict(part.strip().split(" ", 1) for part in (meta.attrs["content"] or "").split(";"))
+    style = html.split("<style>", 1)[1].split("</style>", 1)[0]
+    script = html.split("<script>", 1)[1].split("</script>", 1)[0]
+    assert policy == {
+        "default-src": "'none'",
+        "style-src": _hash(style),
+        "script-src": _hash(script),
+        "img-src": "data:",
+        "base-uri": "'none'",
+        "form-action": "'none'",
+    }
+    assert html.index("Content-Security-Policy") < html.index("<style>")
+    # nothing else could be allowed by a hash: no inline handlers, no style attributes, one script
+    assert not [(e.tag, a) for e in page.elements for a in e.attrs if a.startswith("on") or a == "style"]
+    assert len(page.all("script")) == 1
+    worst = _rows(page, "worst-clusters")
+    assert any(row[0] == f"aks-dev{HOSTILE}" for row in worst)  # shown as text, not markup
