@@ -99,7 +99,7 @@ def write_estate(tmp_path: Path) -> Callable[..., Path]:
 
 
 #: Variables the test machinery itself reads (the rest of AKS_AUDITOR_* are the tool's settings).
-_TEST_VARIABLES = {"AKS_AUDITOR_REQUIRE_POSTGRES"}
+_TEST_VARIABLES = {"AKS_AUDITOR_REQUIRE_POSTGRES", "AKS_AUDITOR_SCREENSHOTS"}
 
 
 @pytest.fixture(autouse=True)

@@ -126,6 +126,7 @@ def _document(result: ScanResult, *, max_detailed: int, max_resources: int) -> s
         listed={anchor(resource.id) for group in page.groups for resource in group.resources},
         anchor=anchor,
         breakdown=severity_breakdown(result),
+        regions=sorted({f.location for f in result.findings if f.location}),
         omitted_statuses=STATUSES_OMITTED,
         sarif_max_results=SARIF_MAX_RESULTS,
         Status=Status,

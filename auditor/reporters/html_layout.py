@@ -65,6 +65,7 @@ class ResourceView:
     subscription: str | None
     location: str | None
     worst: SortKey
+    subscription_id: str | None = None
     #: Shown findings, worst first: fail / error / waived (rendered in full), then skipped (one line each).
     findings: list[FindingView] = field(default_factory=list)
     passed: list[FindingView] = field(default_factory=list)
@@ -195,6 +196,7 @@ def layout(
             subscription=_subscription_label(first, names),
             location=first.location,
             worst=finding_sort_key(first),
+            subscription_id=first.subscription_id,
         )
         for finding in bucket:
             if finding.status is Status.PASS:
