@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from auditor.findings import RESULT_SCHEMA_VERSION, ScanResult
+from auditor.gcpause import collector_paused
 from auditor.inventory.snapshot import load_document
 
 
+@collector_paused()  # walks every finding: no full collection of them meanwhile
 def load_result(path: Path) -> ScanResult:
     """The result in ``path``; 1.x results are upgraded to the current shape (see :func:`upgrade_from_1`)."""
     return load_document(path, ScanResult, "ScanResult", RESULT_SCHEMA_VERSION, upgrade_from_1)

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from auditor.errors import ConfigError
 from auditor.findings import BaselineInfo, BaselineState, Finding, FixedFinding, ScanResult, Status
+from auditor.gcpause import collector_paused
 
 NOW_STATES: dict[Status, str] = {
     Status.PASS: "pass",
@@ -41,6 +42,7 @@ def check_scope(result: ScanResult, baseline: ScanResult, source: str) -> None:
         )
 
 
+@collector_paused()  # walks every finding: no full collection of them meanwhile
 def compare(result: ScanResult, baseline: ScanResult | None, source: str) -> ScanResult:
     """``result`` with each failing finding's ``baselineState`` and the ``baseline`` block; a None
     baseline (an empty history) makes every failure new."""

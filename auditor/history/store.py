@@ -26,6 +26,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 
 from auditor.errors import EXIT_INCOMPLETE, AuditorError, ConfigError
 from auditor.findings import Finding, ScanInfo, ScanResult, Severity, Status, Summary, ToolInfo
+from auditor.gcpause import collector_paused
 from auditor.history.schema import findings, scans
 from auditor.inventory.estate import Scope
 
@@ -140,6 +141,7 @@ class HistoryStore:
 
     # --- writing -------------------------------------------------------------------------------------
 
+    @collector_paused()  # walks every finding: no full collection of them meanwhile
     def annotate(self, result: ScanResult) -> ScanResult:
         """``result`` with ``firstSeen`` on each failing finding: the start of its failing streak, carried
         from the latest recorded scan of the same scope and source while it kept failing."""
@@ -172,6 +174,7 @@ class HistoryStore:
         )
         return result.model_copy(update={"findings": marked})
 
+    @collector_paused()  # walks every finding: no full collection of them meanwhile
     def record(self, result: ScanResult) -> int:
         """Append ``result`` as one scan in one transaction: a concurrent writer sees all of it or none."""
         info = result.scan
@@ -253,6 +256,7 @@ class HistoryStore:
                 )
             }
 
+    @collector_paused()  # walks every finding: no full collection of them meanwhile
     def baseline(self, which: str, scope: Scope, source: str) -> tuple[ScanResult | None, str]:
         """``latest`` (of ``scope`` and ``source``) or a scan id, as a ScanResult for gates/baseline.py;
         None when the history has no such scan yet (``latest`` of a new store: every failure is new)."""

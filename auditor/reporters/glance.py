@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 
 from auditor.findings import SEVERITY_ORDER, Finding, ScanResult, Severity, Status
 from auditor.reporters.locations import parent_id
@@ -196,3 +197,44 @@ def severity_breakdown(result: ScanResult) -> dict[str, Counter[Severity]]:
         if finding.status is Status.FAIL:
             counts[finding.policy_id][finding.severity] += 1
     return counts
+
+
+@dataclass
+class WaiverRow:
+    """One waiver as the report lists it: ``applied`` (with the findings it waives), ``expired`` (no
+    longer waives) or ``stale`` (active, matched nothing)."""
+
+    state: str
+    reason: str
+    expires: date
+    approved_by: str | None
+    #: The waiver's scope as written (policy, resource glob, ...); None for an applied one (the findings
+    #: carry only the note).
+    waiver: str | None = None
+    findings: int = 0
+    policies: set[str] = field(default_factory=set)
+
+    def days_left(self, today: date) -> int:
+        return (self.expires - today).days
+
+
+def waiver_rows(result: ScanResult) -> list[WaiverRow]:
+    """Applied waivers (grouped by their note: reason, expiry, approver), then expired, then stale; None
+    of them without a waiver file."""
+    report = result.waivers
+    if report is None:
+        return []
+    applied: dict[tuple[str, date, str | None], WaiverRow] = {}
+    for finding in result.findings:
+        note = finding.waiver
+        if finding.status is Status.WAIVED and note is not None:
+            key = (note.reason, note.expires, note.approved_by)
+            row = applied.setdefault(key, WaiverRow("applied", note.reason, note.expires, note.approved_by))
+            row.findings += 1
+            row.policies.add(finding.policy_id)
+    listed = [
+        WaiverRow(state, item.reason, item.expires, item.approved_by, waiver=item.waiver)
+        for state, items in (("expired", report.expired), ("stale", report.stale))
+        for item in items
+    ]
+    return sorted(applied.values(), key=lambda r: (r.expires, r.reason)) + listed

@@ -165,3 +165,48 @@ def test_the_content_security_policy_allows_only_the_reports_own_style_and_scrip
     assert len(page.all("script")) == 1
     worst = _rows(page, "worst-clusters")
     assert any(row[0] == f"aks-dev{HOSTILE}" for row in worst)  # shown as text, not markup
+
+
+def test_the_waivers_section_lists_applied_expired_and_stale(tmp_path: Path) -> None:
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "waivers:\n"
+        "  - {policy: AKS-009, resource: '*/managedclusters/aks-test-*', reason: test images, "
+        "expires: 2099-01-31, approvedBy: security}\n"
+        "  - {policy: AKS-008, reason: <b>old</b> exception, expires: 2020-01-31}\n"
+        "  - {policy: AKS-006, resource: '*/nothing-*', reason: unused, expires: 2099-02-28}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "r"
+    args = (
+        "--demo",
+        "-q",
+        "--waivers",
+        str(waivers),
+        "--format",
+        "json",
+        "--format",
+        "html",
+        "--output-dir",
+        str(out),
+    )
+    assert run_cli("scan", *args)[0] == 1
+    result = json.loads((out / "aks-auditor.json").read_text(encoding="utf-8"))
+    page = parse((out / "aks-auditor.html").read_text(encoding="utf-8"))
+    waived = [f for f in result["findings"] if f["status"] == "waived"]
+    assert waived and {f["policyId"] for f in waived} == {"AKS-009"}
+    rows = _rows(page, "waiver-table")
+    assert [row[0] for row in rows] == ["applied", "expired", "stale"]
+    applied, expired, stale = rows
+    assert applied[2:5] == ["test images", "security", "2099-01-31"] and applied[6:] == [
+        str(len(waived)),
+        "AKS-009",
+    ]
+    assert expired[1] == "AKS-008 *" and expired[2] == "<b>old</b> exception" and expired[6] == "0"
+    assert stale[1].startswith("AKS-006 */nothing-*") and stale[4] == "2099-02-28"
+    assert any(e.attrs.get("href") == "#waivers" for e in page.all("a"))
+
+
+def test_no_waiver_file_no_waivers_section() -> None:
+    page = parse(render_html(build_result()))
+    assert page.by_id("waivers") is None and not any(e.attrs.get("href") == "#waivers" for e in page.all("a"))
