@@ -17,7 +17,7 @@ from auditor.inventory.estate import Coverage, Scope
 #: auditor/result_file.py reads 1.x results too. 2.1 (additive): ``scan.calendar``, ``scan.coverage.notes``
 #: and ``horizon`` (each cluster's end of support and next maintenance windows). 2.2 (additive):
 #: ``baseline`` and each failing finding's ``baselineState`` when compared with a baseline.
-RESULT_SCHEMA_VERSION = "2.2"
+RESULT_SCHEMA_VERSION = "2.3"
 
 
 class Severity(StrEnum):
@@ -237,6 +237,24 @@ class Summary(Model):
         )
 
 
+class HistoryPoint(Model):
+    """One scan of the history: when, and its failing findings by severity and its errors."""
+
+    #: None: this scan (not recorded yet when the reports are written).
+    scan_id: int | None
+    started_at: datetime
+    failed_by_severity: dict[Severity, int]
+    errors: int = 0
+
+
+class HistoryInfo(Model):
+    """With --history: the store (password hidden) and the recent scans of the same scope and source,
+    oldest first, this one last."""
+
+    store: str
+    trend: tuple[HistoryPoint, ...] = ()
+
+
 class ScanResult(Model):
     kind: Literal["ScanResult"] = "ScanResult"
     schema_version: str = RESULT_SCHEMA_VERSION
@@ -251,6 +269,8 @@ class ScanResult(Model):
     baseline: BaselineInfo | None = None
     #: With --waivers: how many applied, and the expired and stale ones (schema 2.2).
     waivers: WaiverReport | None = None
+    #: With --history: the recent scans' failing counts, for the trend (schema 2.3).
+    history: HistoryInfo | None = None
 
     @property
     def complete(self) -> bool:

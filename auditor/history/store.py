@@ -25,10 +25,23 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from auditor.errors import EXIT_INCOMPLETE, AuditorError, ConfigError
-from auditor.findings import Finding, ScanInfo, ScanResult, Severity, Status, Summary, ToolInfo
+from auditor.findings import (
+    Finding,
+    HistoryInfo,
+    HistoryPoint,
+    ScanInfo,
+    ScanResult,
+    Severity,
+    Status,
+    Summary,
+    ToolInfo,
+)
 from auditor.gcpause import collector_paused
 from auditor.history.schema import findings, scans
 from auditor.inventory.estate import Scope
+
+#: Recorded scans the trend of a new scan's reports goes back (this scan is one more point).
+TREND_SCANS = 60
 
 
 class HistoryError(AuditorError):
@@ -142,18 +155,20 @@ class HistoryStore:
     # --- writing -------------------------------------------------------------------------------------
 
     @collector_paused()  # walks every finding: no full collection of them meanwhile
-    def annotate(self, result: ScanResult) -> ScanResult:
-        """``result`` with ``firstSeen`` on each failing finding: the start of its failing streak, carried
-        from the latest recorded scan of the same scope and source while it kept failing."""
+    def annotate(self, result: ScanResult, trend: int = TREND_SCANS) -> ScanResult:
+        """``result`` with ``firstSeen`` on each failing finding — the start of its failing streak, carried
+        from the latest recorded scan of the same scope and source while it kept failing — and
+        ``history``: the failing counts of the last ``trend`` such scans, then this one's."""
         info = result.scan
         when = info.evaluated_at or info.started_at
         with self._connection("read the previous scan") as connection:
-            previous = connection.execute(
-                select(scans.c.id)
+            recent = connection.execute(
+                select(scans.c.id, scans.c.started_at, scans.c.failed_by_severity, scans.c.by_status)
                 .where(scans.c.scope_key == scope_key(info.scope), scans.c.source == info.source)
                 .order_by(scans.c.started_at.desc(), scans.c.id.desc())
-                .limit(1)
-            ).scalar()
+                .limit(trend)
+            ).all()
+            previous = recent[0].id if recent else None
             streaks: dict[str, datetime] = {}
             if previous is not None:
                 streaks = {
@@ -172,7 +187,25 @@ class HistoryStore:
             else f
             for f in result.findings
         )
-        return result.model_copy(update={"findings": marked})
+        points = [
+            HistoryPoint(
+                scan_id=row.id,
+                started_at=_utc(row.started_at),
+                failed_by_severity={s: int(row.failed_by_severity.get(s.value, 0)) for s in Severity},
+                errors=int(row.by_status.get(Status.ERROR.value, 0)),
+            )
+            for row in reversed(recent)
+        ]
+        points.append(
+            HistoryPoint(
+                scan_id=None,
+                started_at=info.started_at,
+                failed_by_severity=dict(result.summary.failed_by_severity),
+                errors=result.summary.by_status[Status.ERROR],
+            )
+        )
+        history = HistoryInfo(store=self.shown, trend=tuple(points))
+        return result.model_copy(update={"findings": marked, "history": history})
 
     @collector_paused()  # walks every finding: no full collection of them meanwhile
     def record(self, result: ScanResult) -> int:

@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from auditor.findings import SEVERITY_ORDER, Finding, ScanResult, Severity, Status
+from auditor.findings import SEVERITY_ORDER, Finding, HistoryPoint, ScanResult, Severity, Status
 from auditor.reporters.locations import parent_id
 
 SCORE_DEFINITION = (
@@ -238,3 +238,57 @@ def waiver_rows(result: ScanResult) -> list[WaiverRow]:
         for item in items
     ]
     return sorted(applied.values(), key=lambda r: (r.expires, r.reason)) + listed
+
+
+@dataclass(frozen=True)
+class TrendLine:
+    severity: Severity
+    #: SVG polyline points: "x,y x,y ..."
+    points: str
+    last: int
+
+
+@dataclass(frozen=True)
+class TrendChart:
+    """Failing findings per severity over the stored scans, as SVG coordinates (drawn by the template;
+    the same numbers are in a table beside it)."""
+
+    width: int
+    height: int
+    pad: int
+    top: int
+    lines: list[TrendLine]
+    #: (x, label) of the first and the last scan.
+    ticks: list[tuple[float, str]]
+    points: list[HistoryPoint]
+
+
+def trend_chart(result: ScanResult, width: int = 720, height: int = 220, pad: int = 36) -> TrendChart | None:
+    """None without a history store."""
+    if result.history is None or not result.history.trend:
+        return None
+    points = list(result.history.trend)
+    top = max([1, *(n for p in points for n in p.failed_by_severity.values())])
+    span = width - 2 * pad
+
+    def x(index: int) -> float:
+        return pad + (span / 2 if len(points) == 1 else span * index / (len(points) - 1))
+
+    def y(count: int) -> float:
+        return height - pad - (height - 2 * pad) * count / top
+
+    lines = [
+        TrendLine(
+            severity,
+            " ".join(
+                f"{x(i):.1f},{y(p.failed_by_severity.get(severity, 0)):.1f}" for i, p in enumerate(points)
+            ),
+            points[-1].failed_by_severity.get(severity, 0),
+        )
+        for severity in SEVERITY_ORDER
+        if any(p.failed_by_severity.get(severity, 0) for p in points)
+    ]
+    ticks = [(x(0), points[0].started_at.strftime("%Y-%m-%d"))]
+    if len(points) > 1:
+        ticks.append((x(len(points) - 1), points[-1].started_at.strftime("%Y-%m-%d")))
+    return TrendChart(width, height, pad, top, lines, ticks, points)

@@ -32,7 +32,14 @@ from auditor.reporters.common import (
     utc_timestamp,
     waiver_notices,
 )
-from auditor.reporters.glance import SCORE_DEFINITION, anchor, glance, severity_breakdown, waiver_rows
+from auditor.reporters.glance import (
+    SCORE_DEFINITION,
+    anchor,
+    glance,
+    severity_breakdown,
+    trend_chart,
+    waiver_rows,
+)
 from auditor.reporters.html_layout import (
     MAX_DETAILED,
     MAX_RESOURCES,
@@ -128,6 +135,7 @@ def _document(result: ScanResult, *, max_detailed: int, max_resources: int) -> s
         breakdown=severity_breakdown(result),
         regions=sorted({f.location for f in result.findings if f.location}),
         waivers=waiver_rows(result),
+        trend=trend_chart(result),
         today=result.scan.started_at.date(),
         omitted_statuses=STATUSES_OMITTED,
         sarif_max_results=SARIF_MAX_RESULTS,

@@ -17,8 +17,11 @@ from auditor.findings import ScanResult, Severity, Status
 from auditor.history.store import HistoryStore, database_url
 from auditor.inventory import Estate
 from auditor.policies.loader import Selection, configure, load_policy_dirs
+from auditor.reporters.html import render_html
 from auditor.resources import builtin_policies_dir
 from auditor.scan import run_scan
+from tests.reporters.test_glance import _rows
+from tests.reporters.test_html import parse
 
 from ..conftest import compliant_catalog, compliant_cluster, estate_document, run_cli
 
@@ -252,3 +255,32 @@ def test_since_spans() -> None:
     assert parse_since("30d", now) == now - timedelta(days=30)
     assert parse_since("2w", now) == now - timedelta(weeks=2)
     assert parse_since("2026-11-01", now) == datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def test_reports_carry_the_trend_of_the_same_scope(history_url: str, tmp_path: Path) -> None:
+    """annotate gives the result its history: the recorded scans of the same scope and source, oldest
+    first, then this one; the HTML report draws it and lists the same numbers."""
+    store = HistoryStore(history_url)
+    try:
+        store.record(store.annotate(scan(1, stale("a"))))
+        store.record(store.annotate(scan(2, stale("a"), stale("b"))))
+        other = scan(2, stale("c")).model_copy(
+            update={"scan": scan(2).scan.model_copy(update={"source": "demo"})}
+        )
+        store.record(other)  # another source: not in this scope's trend
+        three = store.annotate(scan(3, compliant_cluster("a"), stale("b")))
+    finally:
+        store.close()
+    assert three.history is not None
+    assert [(p.scan_id, p.started_at.day, p.failed_by_severity[Severity.MEDIUM]) for p in three.history.trend] == [
+        (1, 1, 1), (2, 2, 2), (None, 3, 1),
+    ]  # fmt: skip
+    assert all(p.failed_by_severity[Severity.HIGH] == 0 and p.errors == 0 for p in three.history.trend)
+    page = parse(render_html(three))
+    assert [row[:2] for row in _rows(page, "trend-table")] == [
+        ["1", "2026-06-01 12:00"], ["2", "2026-06-02 12:00"], ["this scan", "2026-06-03 12:00"],
+    ]  # fmt: skip
+    lines = [e.attrs["class"] for e in page.all("polyline")]
+    assert lines == ["line sev-line-medium"]  # only severities that ever failed are drawn
+    assert page.by_id("trend") is not None and "password" not in three.history.store
+    assert parse(render_html(scan(3, stale("a")))).by_id("trend") is None  # no store, no trend
