@@ -10,7 +10,8 @@ from typing import Any
 import click
 
 from auditor.cli import echo
-from auditor.cli.options import EXIT_CODES_HELP, validated
+from auditor.cli.option_group import validated
+from auditor.cli.options import EXIT_CODES_HELP
 from auditor.cli.scan import SCAN_GROUPS, policies_and_waivers, scan
 from auditor.cli.settings import KEYS, Key, loaded, origin
 from auditor.config import PolicyOptions, ScanConfig

@@ -13,6 +13,7 @@ import click
 from auditor.cli import echo
 from auditor.cli.calendar import choose_calendar
 from auditor.cli.live import call_log, credential, progress_bars
+from auditor.cli.option_group import validated
 from auditor.cli.options import (
     ALLOW_PARTIAL,
     EXIT_CODES_HELP,
@@ -24,7 +25,6 @@ from auditor.cli.options import (
     REMEDIATE,
     REPORTS,
     SOURCE,
-    validated,
 )
 from auditor.cli.remediate import apply_plan
 from auditor.cli.settings import configurable

@@ -37,8 +37,6 @@ from auditor.reporters.glance import (
     anchor,
     glance,
     severity_breakdown,
-    trend_chart,
-    waiver_rows,
 )
 from auditor.reporters.html_layout import (
     MAX_DETAILED,
@@ -48,6 +46,7 @@ from auditor.reporters.html_layout import (
     layout,
 )
 from auditor.reporters.sarif import MAX_RESULTS as SARIF_MAX_RESULTS
+from auditor.reporters.sections import trend_chart, waiver_rows
 from auditor.resources import template_loader
 
 
