@@ -82,6 +82,21 @@ class PolicyOptions(_Options):
 class ReportOptions(_Options):
     formats: tuple[OutputFormat, ...] = DEFAULT_FORMATS
     output_dir: Path = DEFAULT_OUTPUT_DIR
+    #: --report-tags: tag names shown per cluster and fleet (env, owner, ...).
+    tags: tuple[str, ...] = ()
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _split_tags(cls, value: Any) -> Any:
+        if isinstance(value, str | list | tuple):
+            items = [value] if isinstance(value, str) else value
+            names = [n.strip() for item in items for n in str(item).split(",")]
+            if any(not n for n in names):
+                raise ValueError(
+                    f"--report-tags {','.join(map(str, items))}: expected tag names separated by commas"
+                )
+            return tuple(dict.fromkeys(names))
+        return value
 
     @field_validator("formats", mode="after")
     @classmethod

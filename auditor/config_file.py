@@ -93,6 +93,8 @@ class WaiversSection(_Section):
 class OutputsSection(_Section):
     dir: Path | None = None
     formats: list[OutputFormat] | None = None
+    #: Tag names shown per cluster and fleet (--report-tags).
+    tags: list[Text] | None = None
 
 
 class GateSection(_Section):

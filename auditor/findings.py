@@ -255,6 +255,23 @@ class HistoryInfo(Model):
     trend: tuple[HistoryPoint, ...] = ()
 
 
+class ReportTags(Model):
+    """--report-tags: the tag names asked for, and each cluster's and fleet's values of them (by
+    normalized resource id; a node pool shows its cluster's). Resources with none of them are absent."""
+
+    names: tuple[str, ...]
+    resources: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    def of(self, resource_id: str) -> dict[str, str]:
+        """The named tags of a resource, or of the cluster/fleet it belongs to."""
+        key = normalize_id(resource_id)
+        while key:
+            if key in self.resources:
+                return self.resources[key]
+            key = key.rpartition("/")[0]
+        return {}
+
+
 class ScanResult(Model):
     kind: Literal["ScanResult"] = "ScanResult"
     schema_version: str = RESULT_SCHEMA_VERSION
@@ -271,6 +288,8 @@ class ScanResult(Model):
     waivers: WaiverReport | None = None
     #: With --history: the recent scans' failing counts, for the trend (schema 2.3).
     history: HistoryInfo | None = None
+    #: With --report-tags: the named tags of each cluster and fleet (schema 2.3).
+    report_tags: ReportTags | None = None
 
     @property
     def complete(self) -> bool:

@@ -6,7 +6,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from auditor import __version__
-from auditor.findings import CalendarInfo, CalendarMinor, ScanInfo, ScanResult, Severity, Summary, ToolInfo
+from auditor.findings import (
+    CalendarInfo,
+    CalendarMinor,
+    ReportTags,
+    ScanInfo,
+    ScanResult,
+    Severity,
+    Summary,
+    ToolInfo,
+)
 from auditor.gates.waivers import Waiver, apply_waivers
 from auditor.horizon import cluster_horizons
 from auditor.inventory import Estate
@@ -34,16 +43,19 @@ def run_scan(
     fail_on: Severity | None,
     waivers: tuple[Waiver, ...] = (),
     calendar: CalendarChoice | None = None,
+    report_tags: tuple[str, ...] = (),
 ) -> ScanResult:
     """Evaluate, then apply waivers as of the scan's own start (an expired waiver stops applying).
 
     ``calendar``: the release calendar end-of-support dates come from (the packaged one when None); a
     calendar older than its ``max_age_days`` at the evaluation time is a coverage note.
+    ``report_tags``: tag names whose values each cluster and fleet carry into the result.
     """
     calendar = calendar or CalendarChoice.packaged()
     now = evaluation_time(estate)
     evaluator = Evaluator(policies, now, calendar.calendar)
-    findings, waived = apply_waivers(evaluator.evaluate(estate), waivers, started_at, resource_tags(estate))
+    tags = resource_tags(estate)
+    findings, waived = apply_waivers(evaluator.evaluate(estate), waivers, started_at, tags)
     stale = calendar.calendar.staleness(now, calendar.max_age_days)
     coverage = estate.coverage
     if stale:
@@ -77,7 +89,20 @@ def run_scan(
         summary=Summary.of(findings),
         horizon=cluster_horizons(estate, calendar.calendar, now),
         waivers=waived,
+        report_tags=named_tags(estate, report_tags) if report_tags else None,
     )
+
+
+def named_tags(estate: Estate, names: tuple[str, ...]) -> ReportTags:
+    """Each cluster's and fleet's values of the named tags (tag names match case-insensitively, as
+    Azure's do), keyed by normalized id; the names as the user wrote them."""
+    wanted = {name.lower(): name for name in names}
+    resources: dict[str, dict[str, str]] = {}
+    for resource in (*estate.clusters, *estate.fleets):
+        found = {wanted[k.lower()]: v for k, v in resource.tags.items() if k.lower() in wanted}
+        if found:
+            resources[normalize_id(resource.id)] = {name: found[name] for name in names if name in found}
+    return ReportTags(names=names, resources=resources)
 
 
 def resource_tags(estate: Estate) -> dict[str, dict[str, str]]:

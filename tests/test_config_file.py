@@ -184,6 +184,7 @@ def test_every_file_key_has_a_flag_and_the_schema_matches_the_example() -> None:
             | {"enable": ["AKS-012"], "releaseCalendar": "c.json"},
             "gate": {"failOn": "high", "newOnly": True, "allowPartial": True},
             "baseline": {"source": "history:latest", "anyScope": True},
+            "outputs": {"dir": "o", "formats": ["json"], "tags": ["env", "owner"]},
         }
     )  # fmt: skip
     assert sorted(file_values(everything, Path())) == sorted(key.path for key in KEYS)

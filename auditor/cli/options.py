@@ -148,9 +148,17 @@ REPORTS = OptionGroup(
             help="Report format (repeatable). Default: html, json, sarif.",
         ),
         _output_dir(),
+        click.Option(
+            ["--report-tags", "tags"],
+            multiple=True,
+            metavar="NAMES",
+            help="Tag names to show per cluster and fleet in the reports, e.g. env,owner (repeatable).",
+        ),
     ),
     lambda v, _: ReportOptions(
-        formats=tuple(OutputFormat(f) for f in v["formats"]), output_dir=v["output_dir"]
+        formats=tuple(OutputFormat(f) for f in v["formats"]),
+        output_dir=v["output_dir"],
+        tags=v.get("tags", ()),
     ),
 )
 

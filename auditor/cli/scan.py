@@ -169,7 +169,13 @@ def scan(
         else choose_calendar(None, demo=estate.source == "demo", max_age_days=policies.calendar_max_age_days)
     )
     result = run_scan(
-        estate, configured, started_at=started, fail_on=gate.fail_on, waivers=accepted, calendar=calendar
+        estate,
+        configured,
+        started_at=started,
+        fail_on=gate.fail_on,
+        waivers=accepted,
+        calendar=calendar,
+        report_tags=reports.tags,
     )
     label = gate.baseline
     if from_history is not None and history.store is not None:

@@ -67,6 +67,7 @@ KEYS: tuple[Key, ...] = tuple(
         ("waivers.maxDays", "--max-waiver-days"),
         ("outputs.dir", "--output-dir"),
         ("outputs.formats", "--format"),
+        ("outputs.tags", "--report-tags"),
         ("gate.failOn", "--fail-on"),
         ("gate.newOnly", "--fail-on-new-only"),
         ("gate.allowPartial", "--allow-partial"),

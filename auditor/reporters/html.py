@@ -13,6 +13,7 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from jinja2 import Environment, StrictUndefined, select_autoescape
 from markupsafe import Markup
@@ -81,16 +82,36 @@ def _assets() -> _Assets:
     return _Assets(Markup(style), Markup(script), csp)  # noqa: S704 - our package files, never data
 
 
+#: Bidirectional-text controls (LRE…RLO, LRI…PDI, LRM/RLM/ALM): in a name or message they would reorder
+#: what a reader sees (a "Trojan Source" spoof); every value is shown with them made visible instead.
+_BIDI = {
+    code: f"[U+{code:04X}]"
+    for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)
+}
+
+
+def _visible_controls(value: Any) -> Any:
+    """Jinja's ``finalize``: each ``{{ value }}`` before escaping; our own assets (Markup) pass unchanged."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return value.translate(_BIDI)
+    return value
+
+
 @cache
 def _environment() -> Environment:
     return Environment(
         loader=template_loader("html"),
+        finalize=_visible_controls,
         autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+def _no_tags(_resource_id: str) -> dict[str, str]:
+    return {}
 
 
 def render_html(
@@ -135,6 +156,8 @@ def _document(result: ScanResult, *, max_detailed: int, max_resources: int) -> s
         regions=sorted({f.location for f in result.findings if f.location}),
         waivers=waiver_rows(result),
         trend=trend_chart(result),
+        tag_names=result.report_tags.names if result.report_tags else (),
+        tags_of=result.report_tags.of if result.report_tags else _no_tags,
         today=result.scan.started_at.date(),
         omitted_statuses=STATUSES_OMITTED,
         sarif_max_results=SARIF_MAX_RESULTS,

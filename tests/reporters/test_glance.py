@@ -210,3 +210,37 @@ def test_the_waivers_section_lists_applied_expired_and_stale(tmp_path: Path) -> 
 def test_no_waiver_file_no_waivers_section() -> None:
     page = parse(render_html(build_result()))
     assert page.by_id("waivers") is None and not any(e.attrs.get("href") == "#waivers" for e in page.all("a"))
+
+
+def test_report_tags_show_per_cluster_and_survive_convert(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    common = ("--format", "json", "--format", "html", "--output-dir", str(out))
+    assert (
+        run_cli("scan", "--demo", "-q", "--report-tags", "env", "--report-tags", "Owner,env", *common)[0] == 1
+    )
+    result = json.loads((out / "aks-auditor.json").read_text(encoding="utf-8"))
+    tags = result["reportTags"]
+    assert tags["names"] == ["env", "Owner"]  # as written, once each; matched case-insensitively
+    clusters = {f["resourceId"].lower() for f in result["findings"] if f["resourceKind"] == "cluster"}
+    assert set(tags["resources"]) >= clusters and all("Owner" in v for v in tags["resources"].values())
+    page = parse((out / "aks-auditor.html").read_text(encoding="utf-8"))
+    for row in _rows(page, "worst-clusters"):
+        (cluster_id,) = [c for c in clusters if c.endswith("/" + row[0].lower())]
+        assert row[3:5] == [tags["resources"][cluster_id]["env"], tags["resources"][cluster_id]["Owner"]]
+    pools = [e.content for e in page.all("p", "rid") if "/agentpools/" in e.content.lower()]
+    assert pools and all(" · env=" in text for text in pools)  # a pool shows its cluster's tags
+    converted = tmp_path / "c"
+    assert (
+        run_cli("convert", str(out / "aks-auditor.json"), "--format", "html", "--output-dir", str(converted))[
+            0
+        ]
+        == 0
+    )
+    assert _rows(
+        parse((converted / "aks-auditor.html").read_text(encoding="utf-8")), "worst-clusters"
+    ) == _rows(page, "worst-clusters")
+    code, _, err = run_cli("scan", "--demo", "--report-tags", "env,,owner", *common)
+    assert (code, err) == (
+        2,
+        "aks-auditor: error: --report-tags env,,owner: expected tag names separated by commas\n",
+    )
