@@ -137,7 +137,8 @@ class Glance:
     clusters_total: int
 
 
-def _cluster_of(finding: Finding) -> str | None:
+def cluster_of(finding: Finding) -> str | None:
+    """The cluster a cluster or node-pool finding belongs to (None for fleets, hubs, ...)."""
     if finding.resource_kind == "cluster":
         return finding.resource_id.strip().rstrip("/")
     if finding.resource_kind == "nodePool":
@@ -159,7 +160,7 @@ def glance(result: ScanResult, worst: int = WORST_CLUSTERS) -> Glance:
             name = finding.subscription_name or (names.get(key) if key else None)
             row = subscriptions[key] = SubscriptionRow(finding.subscription_id, name)
         row.score.add(status)
-        cluster_id = _cluster_of(finding)
+        cluster_id = cluster_of(finding)
         if cluster_id is not None:
             cluster_key = cluster_id.lower()
             row.clusters.add(cluster_key)

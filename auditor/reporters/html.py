@@ -46,6 +46,7 @@ from auditor.reporters.html_layout import (
     GroupView,
     layout,
 )
+from auditor.reporters.matrix import LEGEND, matrix
 from auditor.reporters.sarif import MAX_RESULTS as SARIF_MAX_RESULTS
 from auditor.reporters.sections import trend_chart, waiver_rows
 from auditor.resources import template_loader
@@ -156,6 +157,8 @@ def _document(result: ScanResult, *, max_detailed: int, max_resources: int) -> s
         regions=sorted({f.location for f in result.findings if f.location}),
         waivers=waiver_rows(result),
         trend=trend_chart(result),
+        matrix=matrix(result),
+        legend=LEGEND,
         tag_names=result.report_tags.names if result.report_tags else (),
         tags_of=result.report_tags.of if result.report_tags else _no_tags,
         today=result.scan.started_at.date(),

@@ -129,7 +129,7 @@ def test_the_demo_report_agrees_with_its_json_result(tmp_path: Path) -> None:
         for e in page.elements
         if e.tag == "a" and (e.attrs.get("href") or "").startswith("#r-")
     ]
-    assert len(links) == len(worst) and all(link[1:] in ids for link in links)
+    assert len(links) == len(worst) + 12 and all(link[1:] in ids for link in links)  # + the matrix's rows
 
     # the policy table shows the severities the failures carry (escalations included)
     for policy in result["policies"]:
@@ -244,3 +244,37 @@ def test_report_tags_show_per_cluster_and_survive_convert(tmp_path: Path) -> Non
         2,
         "aks-auditor: error: --report-tags env,,owner: expected tag names separated by commas\n",
     )
+
+
+def test_the_matrix_cells_agree_with_the_json_result(tmp_path: Path) -> None:
+    assert (
+        run_cli(
+            "scan", "--demo", "-q", "--format", "json", "--format", "html", "--output-dir", str(tmp_path)
+        )[0]
+        == 1
+    )
+    result = json.loads((tmp_path / "aks-auditor.json").read_text(encoding="utf-8"))
+    page = parse((tmp_path / "aks-auditor.html").read_text(encoding="utf-8"))
+    order = ["fail", "error", "waived", "skipped", "pass"]
+    ranks = {s.value: -s.rank for s in Severity}
+    worst: dict[tuple[str, str], tuple[int, int, str, str]] = {}
+    for f in result["findings"]:
+        if f["resourceKind"] not in ("cluster", "nodePool"):
+            continue
+        name = f["resourceId"].split("/agentPools/")[0].rsplit("/", 1)[-1]
+        key = (name, f["policyId"])
+        candidate = (order.index(f["status"]), ranks[f["severity"]], f["status"], f["severity"])
+        worst[key] = min(worst.get(key, candidate), candidate)
+    letters = {"critical": "C", "high": "H", "medium": "M", "low": "L", "info": "I"}
+    codes = {"pass": "✓", "error": "E", "waived": "W", "skipped": "-"}
+    header = next(r for r in page.all("tr") if r.content.startswith("Cluster Subscription Region Version"))
+    policies = header.content.split()[6:]  # after "Failing policies"
+    rows = _rows(page, "estate-matrix")
+    assert len(rows) == 12 and policies == sorted(policies) and "AKS-001" in policies
+    for row in rows:
+        cells = row[5:]
+        for policy, cell in zip(policies, cells, strict=True):
+            found = worst.get((row[0], policy))
+            expected = "" if found is None else letters[found[3]] if found[2] == "fail" else codes[found[2]]
+            assert cell == expected, (row[0], policy)
+        assert int(row[4]) == sum(1 for policy in policies if (worst.get((row[0], policy)) or (9,))[0] == 0)

@@ -169,11 +169,54 @@ def test_screenshots(page: Page, tmp_path: Path) -> None:
     for name, selector in (
         ("report-top.png", "body > header"),
         ("report-glance.png", "#glance"),
+        ("report-matrix.png", "#matrix"),
         ("report-cluster.png", f"[id={json.dumps(worst_cluster[1:])}]"),
     ):
         _shoot(page, selector, folder / name)
     assert sorted(p.name for p in folder.glob("report-*.png")) == [
         "report-cluster.png",
         "report-glance.png",
+        "report-matrix.png",
         "report-top.png",
     ]
+
+
+def visible_matrix(page: Page) -> list[str]:
+    return list(
+        page.evaluate(
+            "Array.from(document.querySelectorAll('#estate-matrix tbody tr')).filter(r => !r.hidden)"
+            ".map(r => r.cells[0].textContent.trim())"
+        )
+    )
+
+
+def test_the_filters_narrow_the_matrix(page: Page, demo: tuple[Path, dict[str, Any]]) -> None:
+    findings = [f for f in demo[1]["findings"] if f["resourceKind"] in ("cluster", "nodePool")]
+
+    def cluster(f: dict[str, Any]) -> str:
+        return str(f["resourceId"].split("/agentPools/")[0].rsplit("/", 1)[-1])
+
+    everyone = {cluster(f) for f in findings}
+    set_filters(page, status=["fail", "error", "waived", "skipped"], severity=["critical", "high", "medium", "low", "info"],
+                subscription="", region="", policy="")  # fmt: skip
+    assert sorted(visible_matrix(page)) == sorted(everyone) and len(everyone) == 12
+    set_filters(page, severity=["critical"])
+    assert sorted(visible_matrix(page)) == sorted(
+        {cluster(f) for f in findings if f["status"] == "fail" and f["severity"] == "critical"}
+    )
+    nonprod = next(
+        s["id"] for s in demo[1]["scan"]["scope"]["subscriptions"] if s["name"] == "contoso-nonprod"
+    )
+    set_filters(page, severity=["critical", "high", "medium", "low", "info"], subscription=nonprod.lower())
+    assert sorted(visible_matrix(page)) == sorted(
+        {cluster(f) for f in findings if f["subscriptionId"] == nonprod}
+    )
+    set_filters(page, subscription="", status=["fail"], policy="AKS-008")
+    assert sorted(visible_matrix(page)) == sorted(
+        {cluster(f) for f in findings if f["policyId"] == "AKS-008" and f["status"] == "fail"}
+    )
+    assert (
+        page.evaluate("document.getElementById('matrix-count').value")
+        == f"showing {len(visible_matrix(page))} of 12 clusters"
+    )
+    set_filters(page, status=["fail", "error", "waived", "skipped"], policy="")

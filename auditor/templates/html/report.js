@@ -76,6 +76,47 @@
       group.hidden = group.querySelector("[data-resource]:not([hidden])") === null;
     });
     count.value = "showing " + shown + " of " + listed + " listed findings";
+    filterMatrix(status, severity, choice, needle);
+  }
+
+  // The matrix: a row shows when its place matches and, once the severity or policy filter narrows
+  // the view, when it has a matching verdict (a failure at a ticked severity; for a chosen policy, that
+  // policy's verdict with a ticked status).
+  var matrix = document.getElementById("estate-matrix");
+  var matrixCount = document.getElementById("matrix-count");
+  var columns = {};
+  if (matrix) {
+    Array.prototype.forEach.call(matrix.tHead.rows[0].cells, function (th, index) {
+      if (th.classList.contains("p")) { columns[th.textContent.trim()] = index; }
+    });
+  }
+  function verdict(cell) {
+    var name = cell.className.replace(/^m /, "").replace(/^m-/, "");
+    if (name.indexOf("fail-") === 0) { return {status: "fail", severity: name.slice(5)}; }
+    return {status: name, severity: null};
+  }
+  function filterMatrix(status, severity, choice, needle) {
+    if (!matrix) { return; }
+    var narrowed = Object.keys(severity).some(function (key) { return !severity[key]; });
+    var shown = 0, rows = matrix.tBodies[0].rows;
+    Array.prototype.forEach.call(rows, function (row) {
+      var match = (!choice.subscription || row.dataset.subscription === choice.subscription) &&
+        (!choice.region || row.dataset.region === choice.region) &&
+        (!needle || row.textContent.toLowerCase().indexOf(needle) !== -1);
+      if (match && choice.policy) {
+        var cell = row.cells[columns[choice.policy]];
+        var v = cell ? verdict(cell) : {status: "none"};
+        match = !!status[v.status] && (v.status !== "fail" || !!severity[v.severity]);
+      } else if (match && narrowed) {
+        match = Array.prototype.some.call(row.querySelectorAll("td.m"), function (cell) {
+          var v = verdict(cell);
+          return v.status === "fail" && status.fail && severity[v.severity];
+        });
+      }
+      row.hidden = !match;
+      if (match) { shown += 1; }
+    });
+    matrixCount.value = "showing " + shown + " of " + rows.length + " clusters";
   }
 
   // The view in the fragment: #view?status=fail,error&severity=high&subscription=…&q=… (a link
