@@ -12,6 +12,7 @@ from pydantic import Field
 from auditor.horizon import ClusterHorizon
 from auditor.inventory.base import Model, normalize_id
 from auditor.inventory.estate import Coverage, Scope
+from auditor.landscape import Landscape
 
 #: 2.0: escalation and waiver notes are typed fields of a finding (1.x kept them inside ``evidence``);
 #: auditor/result_file.py reads 1.x results too. 2.1 (additive): ``scan.calendar``, ``scan.coverage.notes``
@@ -290,6 +291,8 @@ class ScanResult(Model):
     history: HistoryInfo | None = None
     #: With --report-tags: the named tags of each cluster and fleet (schema 2.3).
     report_tags: ReportTags | None = None
+    #: Clusters per minor per region against the region's supported minors; node image ages (schema 2.3).
+    landscape: Landscape | None = None
 
     @property
     def complete(self) -> bool:

@@ -1,9 +1,11 @@
-"""Kubernetes version strings: parse, compare, step through minors. Shared by policies, the horizon and
-remediation; each raises ``ValueError`` naming the input it cannot read."""
+"""Kubernetes version strings and AKS node image versions: parse, compare, step through minors, read an
+image's build date. Shared by policies, the horizon, the version landscape and remediation; each raises
+``ValueError`` naming the input it cannot read."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from functools import lru_cache
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+].*)?$")
@@ -71,3 +73,29 @@ def minor_path(from_version: str, to_version: str) -> list[str]:
     gap = minor_gap(from_version, to_version)
     major, minor, _ = parse_version(from_version)
     return [f"{major}.{minor + step}" for step in range(1, gap + 1)]
+
+
+# Linux images: <prefix>-YYYYMM.DD.<patch>, optionally followed by a security-patch date -YYYY.MM.DD
+# (e.g. AKSUbuntu-2204gen2containerd-202410.27.0, ...-202501.12.0-2025.01.22). Old images end in
+# -YYYY.MM.DD (AKSUbuntu-1604-2020.03.11). Windows: <prefix>-<build>.<rev>.YYMMDD
+# (AKSWindows-2022-containerd-20348.2966.241114). https://learn.microsoft.com/azure/aks/node-image-upgrade
+_LINUX_PATCH_DATE = re.compile(r"[-:](\d{4})\.(\d{2})\.(\d{2})$")
+_LINUX_BUILD = re.compile(r"-(\d{4})(\d{2})\.(\d{2})\.\d+$")
+_WINDOWS_BUILD = re.compile(r"^AKSWindows.*-\d+\.\d+\.(\d{2})(\d{2})(\d{2})$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
+def node_image_date(image: str) -> datetime:
+    """Build date (UTC midnight) encoded in an AKS node image version string."""
+    windows = _WINDOWS_BUILD.match(image)
+    if windows:
+        year, month, day = 2000 + int(windows.group(1)), int(windows.group(2)), int(windows.group(3))
+    else:
+        match = _LINUX_PATCH_DATE.search(image) or _LINUX_BUILD.search(image)
+        if not match:
+            raise ValueError(f"cannot read a build date from node image version {image!r}")
+        year, month, day = (int(part) for part in match.groups())
+    try:
+        return datetime(year, month, day, tzinfo=UTC)
+    except ValueError:
+        raise ValueError(f"node image version {image!r} encodes an impossible date") from None

@@ -20,6 +20,7 @@ from auditor.gates.waivers import Waiver, apply_waivers
 from auditor.horizon import cluster_horizons
 from auditor.inventory import Estate
 from auditor.inventory.base import normalize_id
+from auditor.landscape import landscape
 from auditor.policies.evaluator import Evaluator
 from auditor.policies.loader import ConfiguredPolicy
 from auditor.release_calendar import CalendarChoice
@@ -90,6 +91,7 @@ def run_scan(
         horizon=cluster_horizons(estate, calendar.calendar, now),
         waivers=waived,
         report_tags=named_tags(estate, report_tags) if report_tags else None,
+        landscape=landscape(estate, now),
     )
 
 

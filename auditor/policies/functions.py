@@ -7,11 +7,9 @@ that into an error value, so the finding becomes ``error`` — never a pass.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from auditor.inventory.aks import MaintenanceConfiguration
@@ -20,6 +18,7 @@ from auditor.kube_versions import (
     minor_gap,
     minor_of,
     minor_path,
+    node_image_date,
     same_major,
     version_compare,
     version_major,
@@ -27,31 +26,6 @@ from auditor.kube_versions import (
 )
 from auditor.release_calendar import ReleaseCalendar, packaged_calendar
 from auditor.schedule import UnknownSchedule, is_open, next_opening
-
-# Linux images: <prefix>-YYYYMM.DD.<patch>, optionally followed by a security-patch date -YYYY.MM.DD
-# (e.g. AKSUbuntu-2204gen2containerd-202410.27.0, ...-202501.12.0-2025.01.22). Old images end in
-# -YYYY.MM.DD (AKSUbuntu-1604-2020.03.11). Windows: <prefix>-<build>.<rev>.YYMMDD
-# (AKSWindows-2022-containerd-20348.2966.241114). https://learn.microsoft.com/azure/aks/node-image-upgrade
-_LINUX_PATCH_DATE = re.compile(r"[-:](\d{4})\.(\d{2})\.(\d{2})$")
-_LINUX_BUILD = re.compile(r"-(\d{4})(\d{2})\.(\d{2})\.\d+$")
-_WINDOWS_BUILD = re.compile(r"^AKSWindows.*-\d+\.\d+\.(\d{2})(\d{2})(\d{2})$", re.IGNORECASE)
-
-
-@lru_cache(maxsize=4096)
-def node_image_date(image: str) -> datetime:
-    """Build date (UTC midnight) encoded in an AKS node image version string."""
-    windows = _WINDOWS_BUILD.match(image)
-    if windows:
-        year, month, day = 2000 + int(windows.group(1)), int(windows.group(2)), int(windows.group(3))
-    else:
-        match = _LINUX_PATCH_DATE.search(image) or _LINUX_BUILD.search(image)
-        if not match:
-            raise ValueError(f"cannot read a build date from node image version {image!r}")
-        year, month, day = (int(part) for part in match.groups())
-    try:
-        return datetime(year, month, day, tzinfo=UTC)
-    except ValueError:
-        raise ValueError(f"node image version {image!r} encodes an impossible date") from None
 
 
 def as_utc_date(moment: datetime) -> date:

@@ -48,7 +48,7 @@ from auditor.reporters.html_layout import (
 )
 from auditor.reporters.matrix import LEGEND, matrix
 from auditor.reporters.sarif import MAX_RESULTS as SARIF_MAX_RESULTS
-from auditor.reporters.sections import trend_chart, waiver_rows
+from auditor.reporters.sections import trend_chart, version_grid, waiver_rows
 from auditor.resources import template_loader
 
 
@@ -158,6 +158,7 @@ def _document(result: ScanResult, *, max_detailed: int, max_resources: int) -> s
         waivers=waiver_rows(result),
         trend=trend_chart(result),
         matrix=matrix(result),
+        grid=version_grid(result),
         legend=LEGEND,
         tag_names=result.report_tags.names if result.report_tags else (),
         tags_of=result.report_tags.of if result.report_tags else _no_tags,

@@ -102,3 +102,77 @@ def trend_chart(result: ScanResult, width: int = 720, height: int = 220, pad: in
     if len(points) > 1:
         ticks.append((x(len(points) - 1), points[-1].started_at.strftime("%Y-%m-%d")))
     return TrendChart(width, height, pad, top, lines, ticks, points)
+
+
+@dataclass(frozen=True)
+class GridCell:
+    minor: str
+    clusters: int
+    supported: bool | None
+    #: SVG centre and radius of the dot (radius 0: no cluster on this minor here).
+    x: float
+    y: float
+    r: float
+
+
+@dataclass(frozen=True)
+class VersionGrid:
+    """Regions by minors as SVG geometry: a band over each region's supported minors, a dot per
+    (region, minor) sized by its clusters; minors whose community support has ended are marked."""
+
+    width: int
+    height: int
+    minors: list[tuple[str, float, bool]]  # (minor, x, ended)
+    rows: list[tuple[str, float, list[GridCell], tuple[float, float] | None]]  # region, y, cells, band
+    left: int
+    step: int
+
+
+def version_grid(result: ScanResult, left: int = 130, step: int = 56, row: int = 40) -> VersionGrid | None:
+    land = result.landscape
+    if land is None or not land.regions:
+        return None
+    minors = sorted(
+        {m for r in land.regions for m in r.clusters} | {m for r in land.regions for m in r.supported or ()},
+        key=_minor_key,
+    )
+    ended_before = result.scan.evaluated_at or result.scan.started_at
+    calendar = result.scan.calendar.minors if result.scan.calendar else {}
+
+    def ended(minor: str) -> bool:
+        entry = calendar.get(minor)
+        return bool(entry and entry.end_of_support and entry.end_of_support < ended_before.date())
+
+    xs = {m: left + step * i + step / 2 for i, m in enumerate(minors)}
+    top = max((r.clusters.get(m, 0) for r in land.regions for m in minors), default=1) or 1
+    rows = []
+    for index, region in enumerate(land.regions):
+        y = 34 + row * index + row / 2
+        supported = set(region.supported or ())
+        cells = [
+            GridCell(
+                minor=m,
+                clusters=region.clusters.get(m, 0),
+                supported=None if region.supported is None else m in supported,
+                x=xs[m],
+                y=y,
+                r=0 if not region.clusters.get(m) else 5 + 11 * (region.clusters[m] / top) ** 0.5,
+            )
+            for m in minors
+        ]
+        inside = [xs[m] for m in minors if m in supported]
+        band = (min(inside) - step / 2 + 3, max(inside) + step / 2 - 3) if inside else None
+        rows.append((region.region, y, cells, band))
+    return VersionGrid(
+        width=left + step * len(minors) + 10,
+        height=34 + row * len(land.regions) + 8,
+        minors=[(m, xs[m], ended(m)) for m in minors],
+        rows=rows,
+        left=left,
+        step=step,
+    )
+
+
+def _minor_key(minor: str) -> tuple[int, int]:
+    major, _, number = minor.partition(".")
+    return (int(major), int(number)) if major.isdigit() and number.isdigit() else (1 << 30, 0)
