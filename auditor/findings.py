@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from auditor.cluster_cards import ClusterCard
 from auditor.horizon import ClusterHorizon
 from auditor.inventory.base import Model, normalize_id
 from auditor.inventory.estate import Coverage, Scope
@@ -293,6 +294,8 @@ class ScanResult(Model):
     report_tags: ReportTags | None = None
     #: Clusters per minor per region against the region's supported minors; node image ages (schema 2.3).
     landscape: Landscape | None = None
+    #: Per cluster: version, tier, plan, channels, node pools, fleets (schema 2.3).
+    clusters: tuple[ClusterCard, ...] = ()
 
     @property
     def complete(self) -> bool:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from auditor import __version__
+from auditor.cluster_cards import cluster_cards
 from auditor.findings import (
     CalendarInfo,
     CalendarMinor,
@@ -92,6 +93,7 @@ def run_scan(
         waivers=waived,
         report_tags=named_tags(estate, report_tags) if report_tags else None,
         landscape=landscape(estate, now),
+        clusters=cluster_cards(estate, now),
     )
 
 

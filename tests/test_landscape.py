@@ -84,3 +84,40 @@ def test_the_report_shows_the_landscape_of_the_result() -> None:
     ]
     dots = [e.attrs["class"] for e in page.all("circle")]
     assert sorted(dots) == ["dot inside", "dot outside", "dot unknown"]
+
+
+def test_cluster_cards_in_the_result_and_under_each_cluster_heading() -> None:
+    document = estate().model_dump(mode="json", by_alias=True)
+    document["clusters"][1]["fleetMemberships"] = None  # b: memberships not read
+    document["clusters"][0]["fleetMemberships"] = [
+        {"fleetId": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/fleets/fleet-1",
+         "memberName": "a", "group": "canary"}
+    ]  # fmt: skip
+    result = run_scan(Estate.model_validate(document), POLICIES, started_at=NOW, fail_on=None)
+    cards = {card.name: card for card in result.clusters}
+    assert [(p.name, p.image_age_days, p.image_latest) for p in cards["a"].pools] == [("p0", 7, True)]
+    assert [(p.name, p.image_age_days, p.os) for p in cards["b"].pools] == [
+        ("p0", 142, "Linux"),
+        ("p1", None, "Linux"),
+    ]
+    assert (cards["a"].fleets, cards["b"].fleets, cards["c"].fleets) == (
+        ("fleet-1 (group canary)",),
+        None,
+        (),
+    )
+    assert (cards["a"].upgrade_channel, cards["a"].node_os_channel, cards["d"].version) == (
+        "patch",
+        "NodeImage",
+        None,
+    )
+    page = parse(render_html(result))
+    text = {e.attrs.get("id"): e.content for e in page.all("div", "resource")}
+    shown = [content for content in text.values() if content.startswith("b ")]
+    assert (
+        shown
+        and "Fleets unknown (memberships not read)" in shown[0]
+        and "p1 User Linux 1.35.2 garbage" not in shown[0]
+    )
+    assert "unknown" in shown[0].split("p1", 1)[1]  # the unreadable image's age
+    a = next(content for content in text.values() if content.startswith("a "))
+    assert "Fleets fleet-1 (group canary)" in a and "Channels upgrade patch · node OS NodeImage" in a

@@ -159,6 +159,8 @@ def _document(result: ScanResult, *, max_detailed: int, max_resources: int) -> s
         trend=trend_chart(result),
         matrix=matrix(result),
         grid=version_grid(result),
+        cards={card.resource_id.strip().rstrip("/").lower(): card for card in result.clusters},
+        horizons={h.resource_id.strip().rstrip("/").lower(): h for h in result.horizon},
         legend=LEGEND,
         tag_names=result.report_tags.names if result.report_tags else (),
         tags_of=result.report_tags.of if result.report_tags else _no_tags,
