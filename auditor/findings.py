@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from auditor.cluster_cards import ClusterCard
+from auditor.fleet_cards import FleetCard
 from auditor.horizon import ClusterHorizon
 from auditor.inventory.base import Model, normalize_id
 from auditor.inventory.estate import Coverage, Scope
@@ -296,6 +297,8 @@ class ScanResult(Model):
     landscape: Landscape | None = None
     #: Per cluster: version, tier, plan, channels, node pools, fleets (schema 2.3).
     clusters: tuple[ClusterCard, ...] = ()
+    #: Per fleet: members with their hub status, placements per member cluster, update runs (schema 2.3).
+    fleets: tuple[FleetCard, ...] = ()
 
     @property
     def complete(self) -> bool:

@@ -17,6 +17,7 @@ from auditor.findings import (
     Summary,
     ToolInfo,
 )
+from auditor.fleet_cards import fleet_cards
 from auditor.gates.waivers import Waiver, apply_waivers
 from auditor.horizon import cluster_horizons
 from auditor.inventory import Estate
@@ -94,6 +95,7 @@ def run_scan(
         report_tags=named_tags(estate, report_tags) if report_tags else None,
         landscape=landscape(estate, now),
         clusters=cluster_cards(estate, now),
+        fleets=fleet_cards(estate, now),
     )
 
 

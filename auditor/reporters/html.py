@@ -19,6 +19,7 @@ from jinja2 import Environment, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from auditor.findings import SEVERITY_ORDER, STATUS_ORDER, ScanResult, Status
+from auditor.fleet_cards import PLACEMENT_STEPS
 from auditor.gcpause import collector_paused
 from auditor.reporters.common import (
     baseline_text,
@@ -159,6 +160,7 @@ def _document(result: ScanResult, *, max_detailed: int, max_resources: int) -> s
         trend=trend_chart(result),
         matrix=matrix(result),
         grid=version_grid(result),
+        placement_steps=PLACEMENT_STEPS,
         cards={card.resource_id.strip().rstrip("/").lower(): card for card in result.clusters},
         horizons={h.resource_id.strip().rstrip("/").lower(): h for h in result.horizon},
         legend=LEGEND,
