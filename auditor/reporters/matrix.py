@@ -24,14 +24,19 @@ _LETTER = {
     Severity.LOW: "L",
     Severity.INFO: "I",
 }
+#: A cell's class: two letters, as the matrix has a cell per cluster and policy (170,000 at 10,000
+#: clusters); report.js reads the verdict back from it.
+_CLASS = {Status.PASS: "mp", Status.ERROR: "me", Status.WAIVED: "mw", Status.SKIPPED: "ms"}
+_FAIL_CLASS = {s: "m" + _LETTER[s].lower() for s in Severity}
+NO_FINDING = "mn"
 #: The legend, in the order the cells are explained.
 LEGEND: tuple[tuple[str, str, str], ...] = (
-    ("m-pass", "✓", "pass"),
-    *((f"m-fail-{s.value}", _LETTER[s], f"fail, {s.value}") for s in Severity),
-    ("m-error", "E", "not evaluated (error)"),
-    ("m-waived", "W", "waived (an accepted risk)"),
-    ("m-skipped", "-", "skipped (not applicable)"),
-    ("m-none", "", "no finding"),
+    ("mp", "✓", "pass"),
+    *((_FAIL_CLASS[s], _LETTER[s], f"fail, {s.value}") for s in Severity),
+    ("me", "E", "not evaluated (error)"),
+    ("mw", "W", "waived (an accepted risk)"),
+    ("ms", "-", "skipped (not applicable)"),
+    (NO_FINDING, "", "no finding"),
 )
 
 
@@ -47,9 +52,7 @@ class Cell:
 
     @property
     def css(self) -> str:
-        if self.status is Status.FAIL:
-            return f"m-fail-{self.severity.value}"
-        return f"m-{self.status.value}"
+        return _FAIL_CLASS[self.severity] if self.status is Status.FAIL else _CLASS[self.status]
 
     @property
     def code(self) -> str:

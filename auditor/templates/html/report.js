@@ -90,10 +90,12 @@
       if (th.classList.contains("p")) { columns[th.textContent.trim()] = index; }
     });
   }
+  var VERDICTS = {mp: "pass", me: "error", mw: "waived", ms: "skipped", mn: "none"};
+  var SEVERITIES = {mc: "critical", mh: "high", mm: "medium", ml: "low", mi: "info"};
   function verdict(cell) {
-    var name = cell.className.replace(/^m /, "").replace(/^m-/, "");
-    if (name.indexOf("fail-") === 0) { return {status: "fail", severity: name.slice(5)}; }
-    return {status: name, severity: null};
+    var name = cell.className;
+    if (SEVERITIES[name]) { return {status: "fail", severity: SEVERITIES[name]}; }
+    return {status: VERDICTS[name] || "none", severity: null};
   }
   function filterMatrix(status, severity, choice, needle) {
     if (!matrix) { return; }
@@ -108,7 +110,7 @@
         var v = cell ? verdict(cell) : {status: "none"};
         match = !!status[v.status] && (v.status !== "fail" || !!severity[v.severity]);
       } else if (match && narrowed) {
-        match = Array.prototype.some.call(row.querySelectorAll("td.m"), function (cell) {
+        match = Array.prototype.some.call(row.cells, function (cell) {
           var v = verdict(cell);
           return v.status === "fail" && status.fail && severity[v.severity];
         });
