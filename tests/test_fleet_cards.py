@@ -4,24 +4,16 @@ placements per member cluster, update runs — agreeing with the FLEET policies'
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 from auditor.fleet_cards import fleet_card
 from auditor.inventory.fleet import Fleet
-from tests.conftest import run_cli
-from tests.reporters.test_html import parse
+from tests.reporters.test_glance import demo_reports
 
 
 def test_demo_fleets_agree_with_the_fleet_policies(tmp_path: Path) -> None:
-    assert (
-        run_cli(
-            "scan", "--demo", "-q", "--format", "json", "--format", "html", "--output-dir", str(tmp_path)
-        )[0]
-        == 1
-    )
-    result = json.loads((tmp_path / "aks-auditor.json").read_text(encoding="utf-8"))
+    result, page = demo_reports(tmp_path)
     members = {m["name"]: m for fleet in result["fleets"] for m in fleet["members"]}
     failing = {
         f["resourceName"].rsplit("/", 1)[-1]  # "hub/member"
@@ -43,7 +35,6 @@ def test_demo_fleets_agree_with_the_fleet_policies(tmp_path: Path) -> None:
         r["name"] for fleet in result["fleets"] for r in fleet["updateRuns"] if r["state"] == "Failed"
     }
     assert failed_runs == {"upgrade-1-34-2-nonprod"}
-    page = parse((tmp_path / "aks-auditor.html").read_text(encoding="utf-8"))
     tables = page.all("table", "fleet-members")
     assert len(tables) == len(result["fleets"]) == 2
     assert "prod-sea-01 aks-prod-sea-01 wave-2 no no 137" in tables[0].content

@@ -10,6 +10,7 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from auditor.findings import Finding, Severity, Status
 from auditor.reporters.glance import SEVERITY_WEIGHT, anchor, glance
@@ -69,6 +70,15 @@ def test_nothing_evaluated_is_not_a_perfect_score() -> None:
     assert view.worst == []
 
 
+def demo_reports(folder: Path, *extra: str) -> tuple[dict[str, Any], Collector]:
+    """Scan the demo (exit 1: it fails on purpose) into ``folder``: its JSON result and parsed HTML."""
+    args = ("--demo", "-q", "--format", "json", "--format", "html", "--output-dir", str(folder), *extra)
+    code, _, err = run_cli("scan", *args)
+    assert code == 1, err
+    result = json.loads((folder / "aks-auditor.json").read_text(encoding="utf-8"))
+    return result, parse((folder / "aks-auditor.html").read_text(encoding="utf-8"))
+
+
 def _rows(page: Collector, table_id: str) -> list[list[str]]:
     """The body rows of a table, cell texts."""
     html_rows, inside = [], False
@@ -85,12 +95,7 @@ def _rows(page: Collector, table_id: str) -> list[list[str]]:
 
 
 def test_the_demo_report_agrees_with_its_json_result(tmp_path: Path) -> None:
-    code, _, _ = run_cli(
-        "scan", "--demo", "-q", "--format", "json", "--format", "html", "--output-dir", str(tmp_path)
-    )
-    assert code == 1
-    result = json.loads((tmp_path / "aks-auditor.json").read_text(encoding="utf-8"))
-    page = parse((tmp_path / "aks-auditor.html").read_text(encoding="utf-8"))
+    result, page = demo_reports(tmp_path)
     findings = result["findings"]
     severities = [s.value for s in Severity.__members__.values()]
 
@@ -177,22 +182,7 @@ def test_the_waivers_section_lists_applied_expired_and_stale(tmp_path: Path) -> 
         "  - {policy: AKS-006, resource: '*/nothing-*', reason: unused, expires: 2099-02-28}\n",
         encoding="utf-8",
     )
-    out = tmp_path / "r"
-    args = (
-        "--demo",
-        "-q",
-        "--waivers",
-        str(waivers),
-        "--format",
-        "json",
-        "--format",
-        "html",
-        "--output-dir",
-        str(out),
-    )
-    assert run_cli("scan", *args)[0] == 1
-    result = json.loads((out / "aks-auditor.json").read_text(encoding="utf-8"))
-    page = parse((out / "aks-auditor.html").read_text(encoding="utf-8"))
+    result, page = demo_reports(tmp_path / "r", "--waivers", str(waivers))
     waived = [f for f in result["findings"] if f["status"] == "waived"]
     assert waived and {f["policyId"] for f in waived} == {"AKS-009"}
     rows = _rows(page, "waiver-table")
@@ -214,16 +204,11 @@ def test_no_waiver_file_no_waivers_section() -> None:
 
 def test_report_tags_show_per_cluster_and_survive_convert(tmp_path: Path) -> None:
     out = tmp_path / "r"
-    common = ("--format", "json", "--format", "html", "--output-dir", str(out))
-    assert (
-        run_cli("scan", "--demo", "-q", "--report-tags", "env", "--report-tags", "Owner,env", *common)[0] == 1
-    )
-    result = json.loads((out / "aks-auditor.json").read_text(encoding="utf-8"))
+    result, page = demo_reports(out, "--report-tags", "env", "--report-tags", "Owner,env")
     tags = result["reportTags"]
     assert tags["names"] == ["env", "Owner"]  # as written, once each; matched case-insensitively
     clusters = {f["resourceId"].lower() for f in result["findings"] if f["resourceKind"] == "cluster"}
     assert set(tags["resources"]) >= clusters and all("Owner" in v for v in tags["resources"].values())
-    page = parse((out / "aks-auditor.html").read_text(encoding="utf-8"))
     for row in _rows(page, "worst-clusters"):
         (cluster_id,) = [c for c in clusters if c.endswith("/" + row[0].lower())]
         assert row[3:5] == [tags["resources"][cluster_id]["env"], tags["resources"][cluster_id]["Owner"]]
@@ -239,7 +224,7 @@ def test_report_tags_show_per_cluster_and_survive_convert(tmp_path: Path) -> Non
     assert _rows(
         parse((converted / "aks-auditor.html").read_text(encoding="utf-8")), "worst-clusters"
     ) == _rows(page, "worst-clusters")
-    code, _, err = run_cli("scan", "--demo", "--report-tags", "env,,owner", *common)
+    code, _, err = run_cli("scan", "--demo", "--report-tags", "env,,owner", "--output-dir", str(out))
     assert (code, err) == (
         2,
         "aks-auditor: error: --report-tags env,,owner: expected tag names separated by commas\n",
@@ -247,14 +232,7 @@ def test_report_tags_show_per_cluster_and_survive_convert(tmp_path: Path) -> Non
 
 
 def test_the_matrix_cells_agree_with_the_json_result(tmp_path: Path) -> None:
-    assert (
-        run_cli(
-            "scan", "--demo", "-q", "--format", "json", "--format", "html", "--output-dir", str(tmp_path)
-        )[0]
-        == 1
-    )
-    result = json.loads((tmp_path / "aks-auditor.json").read_text(encoding="utf-8"))
-    page = parse((tmp_path / "aks-auditor.html").read_text(encoding="utf-8"))
+    result, page = demo_reports(tmp_path)
     order = ["fail", "error", "waived", "skipped", "pass"]
     ranks = {s.value: -s.rank for s in Severity}
     worst: dict[tuple[str, str], tuple[int, int, str, str]] = {}
