@@ -220,3 +220,58 @@ def test_the_filters_narrow_the_matrix(page: Page, demo: tuple[Path, dict[str, A
         == f"showing {len(visible_matrix(page))} of 12 clusters"
     )
     set_filters(page, status=["fail", "error", "waived", "skipped"], policy="")
+
+
+CONTRAST = r"""
+(() => {
+  function rgb(text) { const m = text.match(/[\d.]+/g); return m ? m.map(Number) : [0, 0, 0, 0]; }
+  function lum(c) {
+    const [r, g, b] = c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  }
+  function background(element) {
+    for (let e = element; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length < 4 || c[3] > 0) { return c; }
+    }
+    return [255, 255, 255];
+  }
+  const low = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const seen = new Set();
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const element = node.parentElement;
+    if (!node.textContent.trim() || seen.has(element) || element.closest("svg")) { continue; }
+    seen.add(element);
+    if (element.offsetParent === null && getComputedStyle(element).position !== "fixed") { continue; }
+    const style = getComputedStyle(element);
+    const fg = lum(rgb(style.color)), bg = lum(background(element));
+    const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+    const size = parseFloat(style.fontSize), bold = parseInt(style.fontWeight, 10) >= 700;
+    const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < needed) { low.push([element.tagName, element.className, node.textContent.trim().slice(0, 30), ratio.toFixed(2)]); }
+  }
+  return low;
+})()
+"""
+
+
+def test_text_meets_wcag_aa_contrast(page: Page) -> None:
+    """Every visible text (outside the charts) against its background: 4.5:1, or 3:1 for large text."""
+    set_filters(page, status=["fail", "error", "waived", "skipped", "pass"])
+    try:
+        low = page.evaluate(CONTRAST)
+    finally:
+        set_filters(page, status=["fail", "error", "waived", "skipped"])
+    assert low == []
+
+
+def test_controls_are_reachable_by_keyboard(page: Page) -> None:
+    """Tab reaches the filters and the sort buttons; none is a bare clickable element without focus."""
+    focusable = page.evaluate(
+        "Array.from(document.querySelectorAll('#filters input, #filters select, button.sort'))"
+        ".filter(e => e.tabIndex >= 0 && !e.disabled).length"
+    )
+    total = page.evaluate("document.querySelectorAll('#filters input, #filters select, button.sort').length")
+    assert focusable == total > 20
+    assert page.evaluate("document.querySelectorAll('[onclick], div[tabindex], span[tabindex]').length") == 0
