@@ -42,7 +42,8 @@ class Landscape(Model):
     image_ages: tuple[ImageAgeBucket, ...] = ()
 
 
-def _minor_key(minor: str) -> tuple[int, int]:
+def minor_key(minor: str) -> tuple[int, int]:
+    """Sort key of a minor (``1.9`` before ``1.10``); anything unreadable (``unknown``) last."""
     try:
         major, number, _ = parse_version(minor)
     except ValueError:
@@ -79,7 +80,7 @@ def landscape(estate: Estate, now: datetime) -> Landscape:
                         for m in catalog.versions
                         if not m.is_preview and (not m.support_plans or STANDARD_PLAN in m.support_plans)
                     ),
-                    key=_minor_key,
+                    key=minor_key,
                 )
             )
             if catalog is not None
@@ -90,7 +91,7 @@ def landscape(estate: Estate, now: datetime) -> Landscape:
             RegionVersions(
                 region=region,
                 supported=supported,
-                clusters={m: counts[m] for m in sorted(counts, key=_minor_key)},
+                clusters={m: counts[m] for m in sorted(counts, key=minor_key)},
             )
         )
     labels = _age_labels()

@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from auditor.findings import SEVERITY_ORDER, Finding, ScanResult, Severity, Status
+from auditor.inventory.base import normalize_id
 from auditor.reporters.locations import parent_id
 
 SCORE_DEFINITION = (
@@ -36,7 +37,7 @@ CLUSTER_KINDS = frozenset({"cluster", "nodePool"})
 
 def anchor(resource_id: str) -> str:
     """A stable, HTML-safe element id for a resource (its normalized id hashed)."""
-    digest = hashlib.sha256(resource_id.strip().rstrip("/").lower().encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(normalize_id(resource_id).encode("utf-8")).hexdigest()
     return f"r-{digest[:12]}"
 
 

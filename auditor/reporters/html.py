@@ -21,6 +21,7 @@ from markupsafe import Markup
 from auditor.findings import SEVERITY_ORDER, STATUS_ORDER, ScanResult, Status
 from auditor.fleet_cards import PLACEMENT_STEPS
 from auditor.gcpause import collector_paused
+from auditor.inventory.base import normalize_id
 from auditor.reporters.common import (
     baseline_text,
     calendar_text,
@@ -161,8 +162,9 @@ def _document(result: ScanResult, *, max_detailed: int, max_resources: int) -> s
         matrix=matrix(result),
         grid=version_grid(result),
         placement_steps=PLACEMENT_STEPS,
-        cards={card.resource_id.strip().rstrip("/").lower(): card for card in result.clusters},
-        horizons={h.resource_id.strip().rstrip("/").lower(): h for h in result.horizon},
+        cards={normalize_id(card.resource_id): card for card in result.clusters},
+        horizons={normalize_id(h.resource_id): h for h in result.horizon},
+        normalize_id=normalize_id,
         legend=LEGEND,
         tag_names=result.report_tags.names if result.report_tags else (),
         tags_of=result.report_tags.of if result.report_tags else _no_tags,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from auditor.findings import STATUS_ORDER, PolicyRef, ScanResult, Severity, Status
+from auditor.inventory.base import normalize_id
 from auditor.reporters.glance import SEVERITY_WEIGHT, anchor, cluster_of
 
 MATRIX_KINDS = frozenset({"cluster", "nodePool"})
@@ -93,7 +94,7 @@ class Matrix:
 
 def matrix(result: ScanResult) -> Matrix:
     names = {s.id.lower(): s.name for s in result.scan.scope.subscriptions if s.name}
-    versions = {h.resource_id.strip().rstrip("/").lower(): h.minor for h in result.horizon}
+    versions = {normalize_id(h.resource_id): h.minor for h in result.horizon}
     rows: dict[str, MatrixRow] = {}
     used: set[str] = set()
     for finding in result.findings:
@@ -110,7 +111,7 @@ def matrix(result: ScanResult) -> Matrix:
                 subscription=(finding.subscription_name or names.get(sub.lower())) if sub else None,
                 subscription_id=sub,
                 region=finding.location,
-                version=versions.get(key),
+                version=versions.get(normalize_id(cluster_id)),
             )
         if finding.resource_kind == "cluster":
             row.name = finding.resource_name

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from auditor.findings import SEVERITY_ORDER, HistoryPoint, ScanResult, Severity, Status
+from auditor.landscape import minor_key
 
 
 @dataclass
@@ -134,7 +135,7 @@ def version_grid(result: ScanResult, left: int = 130, step: int = 56, row: int =
         return None
     minors = sorted(
         {m for r in land.regions for m in r.clusters} | {m for r in land.regions for m in r.supported or ()},
-        key=_minor_key,
+        key=minor_key,
     )
     ended_before = result.scan.evaluated_at or result.scan.started_at
     calendar = result.scan.calendar.minors if result.scan.calendar else {}
@@ -171,8 +172,3 @@ def version_grid(result: ScanResult, left: int = 130, step: int = 56, row: int =
         left=left,
         step=step,
     )
-
-
-def _minor_key(minor: str) -> tuple[int, int]:
-    major, _, number = minor.partition(".")
-    return (int(major), int(number)) if major.isdigit() and number.isdigit() else (1 << 30, 0)
