@@ -1,7 +1,7 @@
 """The HTML report at estate scale, rendered by Python and loaded, painted and filtered in headless Chromium.
 
     .venv/bin/python benchmarks/report.py [--clusters 10000] [--loads 3] [--filters 5] [--load-timeout 120]
-        [--memory-budget 10000] [--small-cap 1000] [--no-experiment] [--chromium /usr/bin/chromium]
+        [--memory-budget 10000] [--other-cap 1000] [--no-experiment] [--chromium /usr/bin/chromium]
 
 Goals (10,000 generated clusters, every built-in policy as in scale.py): the HTML file <= 15 MB, the first
 render in headless Chromium <= 2 s, a filter applied <= 200 ms. In the same run, the same result is also
@@ -25,9 +25,9 @@ takes longer than ``--load-timeout`` seconds, or a Chromium above ``--memory-bud
 (then killed), is reported as such instead of waited for.
 
 Unless ``--no-experiment``: the same browser measurements of our page edited by this benchmark (not in the
-product), to see which part costs what: with ``content-visibility: auto`` on the resource groups, without
-the findings' resource list, with only the findings section, without the estate matrix, and rendered with
-``max_detailed=--small-cap``; then the bytes and DOM elements per section and per repeated part.
+product), to see which part costs what: without the detailed findings' resource groups, without the paged
+tables' data block (the tables then keep their first page), and rendered with ``max_detailed=--other-cap``;
+then the bytes and DOM elements per section and per repeated part.
 """
 
 from __future__ import annotations
@@ -59,10 +59,8 @@ UNBOUNDED = 10**9
 WINDOW = "--window-size=1400,1000"
 MODES = ("ours", "baseline")
 #: Experiments, not in the product (our page, edited by this benchmark), to see where the browser's time goes.
-CONTAINED = "ours + content-visibility"
-NO_LIST = "ours without the resource list"
-LIST_ONLY = "ours: only the resource list"
-CONTAINMENT_CSS = "\nsection.group { content-visibility: auto; contain-intrinsic-size: auto 1500px; }\n"
+NO_LIST = "ours without the detailed list"
+NO_DATA = "ours without the data block"
 
 
 def _peak_rss_mb() -> float:
@@ -78,15 +76,14 @@ def _sections(html: str) -> dict[str, float]:
     """MB per top-level section of <main> (the findings section split into its cap note and the rest)."""
     starts = [(match.start(), match.group(1)) for match in re.finditer(r'<section id="([\w-]+)"', html)]
     end = html.index("</main>")
-    sizes: dict[str, float] = {"head, header, script": (len(html) - end + starts[0][0]) / 1e6}
+    data = _data_block(html)
+    outside = len(html) - end + starts[0][0] - (data[1] - data[0])
+    sizes: dict[str, float] = {"head, header, script": outside / 1e6, "data block (JSON)": _data_mb(html)}
     for (start, name), (stop, _) in zip(starts, [*starts[1:], (end, "")], strict=True):
         part = html[start:stop]
         if name == "findings":
-            note = (
-                part[part.index('<div class="cap-note"') : part.index('<div id="filters"')]
-                if 'id="not-shown"' in part
-                else ""
-            )
+            first = part.find('<section class="group"')
+            note = part[part.index('<div class="cap-note"') : first] if 'id="not-shown"' in part else ""
             sizes["findings: cap note"] = len(note.encode()) / 1e6
             sizes["findings: resources"] = (len(part.encode()) - len(note.encode())) / 1e6
         else:
@@ -94,7 +91,18 @@ def _sections(html: str) -> dict[str, float]:
     return sizes
 
 
-def render(mode: str, clusters: int, out: Path, small_cap: int = 0) -> dict[str, Any]:
+def _data_block(html: str) -> tuple[int, int]:
+    """Where the paged tables' data block is in the page (start and end of the whole element)."""
+    start = html.find('<script type="application/json" id="report-data">')
+    return (start, html.index("</script>", start) + len("</script>")) if start != -1 else (0, 0)
+
+
+def _data_mb(html: str) -> float:
+    start, end = _data_block(html)
+    return len(html[start:end].encode()) / 1e6
+
+
+def render(mode: str, clusters: int, out: Path, other_cap: int = 0) -> dict[str, Any]:
     """Child process: evaluate the estate, render the HTML report (capped or not), write it to ``out``."""
     from auditor.policies.loader import Selection, configure, load_policy_dirs
     from auditor.reporters.html import render_html
@@ -116,9 +124,9 @@ def render(mode: str, clusters: int, out: Path, small_cap: int = 0) -> dict[str,
     peak_after = _peak_rss_mb()
     data = html.encode("utf-8")
     out.write_bytes(data)
-    if mode == "ours" and small_cap:  # an experiment: the same layout with a smaller cap (after measuring)
-        smaller = render_html(result, max_detailed=small_cap)
-        out.with_name(f"{out.stem}-cap{small_cap}.html").write_text(smaller, encoding="utf-8")
+    if mode == "ours" and other_cap:  # an experiment: the same layout with another cap (after measuring)
+        other = render_html(result, max_detailed=other_cap)
+        out.with_name(f"{out.stem}-cap{other_cap}.html").write_text(other, encoding="utf-8")
     by_subscription = Counter(
         f.subscription_id.lower() for f in result.findings if f.subscription_id and f.status.value != "pass"
     )
@@ -131,6 +139,8 @@ def render(mode: str, clusters: int, out: Path, small_cap: int = 0) -> dict[str,
         "resources": html.count("data-resource "),
         "render_s": seconds,
         "size_mb": len(data) / 1e6,
+        "data_mb": _data_mb(html),
+        "table_rows": html.count('<tr><th scope="row">'),
         "peak_rss_mb": peak_after,
         # the render's own growth is visible only if it raised the peak set by the scan before it
         "render_rss_mb": peak_after - rss_before,
@@ -140,25 +150,8 @@ def render(mode: str, clusters: int, out: Path, small_cap: int = 0) -> dict[str,
     }
 
 
-def contained(html: str) -> str:
-    """Our page with CONTAINMENT_CSS appended to its stylesheet (and the CSP's style hash updated)."""
-    import base64
-    import hashlib
-
-    def digest(text: str) -> str:
-        return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
-
-    begin = html.index("<style>") + len("<style>")
-    end = html.index("</style>", begin)
-    style = html[begin:end]
-    head = html[:begin].replace(
-        f"style-src {digest(style)}", f"style-src {digest(style + CONTAINMENT_CSS)}", 1
-    )
-    return head + style + CONTAINMENT_CSS + html[end:]
-
-
 def without_list(html: str) -> str:
-    """Our page without the findings' resource groups (the filters, the cap note and every table kept)."""
+    """Our page without the detailed findings' resource groups (the filters, the cap note and every table kept)."""
     section = html.index('<section id="findings"')
     first = html.find('<section class="group"', section)
     if first == -1:
@@ -167,22 +160,13 @@ def without_list(html: str) -> str:
     return html[:first] + html[end:]
 
 
-def list_only(html: str) -> str:
-    """Our page with only the findings section in <main> (header, script and stylesheet kept)."""
-    main = html.index("<main>") + len("<main>")
-    return html[:main] + "\n" + html[html.index('<section id="findings"') :]
+def without_data(html: str) -> str:
+    """Our page without the paged tables' data block: they keep the first page written as HTML."""
+    start, end = _data_block(html)
+    return html[:start] + html[end:]
 
 
-def without_matrix(html: str) -> str:
-    """Our page without the estate matrix section."""
-    start = html.find('<section id="matrix"')
-    if start == -1:
-        return html
-    return html[:start] + html[html.index("<section id=", start + 1) :]
-
-
-NO_MATRIX = "ours without the matrix"
-EXPERIMENTS = {CONTAINED: contained, NO_LIST: without_list, LIST_ONLY: list_only, NO_MATRIX: without_matrix}
+EXPERIMENTS = {NO_LIST: without_list, NO_DATA: without_data}
 
 
 def _descendants(pid: int) -> list[int]:
@@ -269,7 +253,8 @@ PARTS = [
     ["cluster cards", "#findings .cluster-card"],
     ["skipped lines", "#findings ul.skipped"],
     ["resource headings (h4 + id line)", "#findings [data-resource] > h4, #findings [data-resource] > p.rid"],
-    ["matrix rows", "#estate-matrix tbody tr"],
+    ["matrix rows (one page)", "#estate-matrix tbody tr"],
+    ["findings table rows (one page)", "#finding-table tbody tr"],
 ]
 
 FRAME_JS = "new Promise(done => requestAnimationFrame(() => setTimeout(() => done(performance.now()), 0)))"
@@ -478,12 +463,17 @@ def _rows(
         python=True,
     )
     row(
-        "shown in full / skipped lines / resources listed",
+        "shown in full / skipped lines / resources listed / table rows in HTML",
         "",
-        lambda m: f"{r[m]['articles']:,} / {r[m]['skipped_lines']:,} / {r[m]['resources']:,}",
+        lambda m: (
+            f"{r[m]['articles']:,} / {r[m]['skipped_lines']:,} / {r[m]['resources']:,} / {r[m]['table_rows']:,}"
+        ),
         python=True,
     )
     row("render_html wall time", "", lambda m: f"{r[m]['render_s']:.2f} s", python=True)
+    row(
+        "data block of the paged tables (in the file)", "", lambda m: f"{r[m]['data_mb']:.1f} MB", python=True
+    )
     row(
         "peak RSS of the rendering process (render's own growth)",
         "",
@@ -584,7 +574,7 @@ def main() -> None:
     parser.add_argument("--html", type=Path)
     parser.add_argument("--subscription", default="")
     parser.add_argument(
-        "--small-cap", type=int, default=1000, help="max_detailed of the smaller-cap experiment (0: skip it)"
+        "--other-cap", type=int, default=1000, help="max_detailed of the other-cap experiment (0: skip it)"
     )
     parser.add_argument(
         "--memory-budget",
@@ -597,7 +587,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.child == "render":
-        print(json.dumps(render(args.mode, args.clusters, args.html, args.small_cap)))
+        print(json.dumps(render(args.mode, args.clusters, args.html, args.other_cap)))
         return
     if args.child == "browser":
         measured = in_browser(
@@ -626,7 +616,7 @@ def main() -> None:
         for mode in MODES:
             html = Path(folder) / f"{mode}.html"
             common = ["--clusters", str(args.clusters), "--mode", mode, "--html", str(html)]
-            common += ["--small-cap", str(0 if args.no_experiment else args.small_cap)]
+            common += ["--other-cap", str(0 if args.no_experiment else args.other_cap)]
             rendered[mode] = _child(["--child", "render", *common], timeout=1800)
             print(f"rendered {mode}: {rendered[mode]['size_mb']:.1f} MB", file=sys.stderr)
         pages = {mode: Path(folder) / f"{mode}.html" for mode in MODES}
@@ -635,9 +625,9 @@ def main() -> None:
             for number, (name, edit) in enumerate(EXPERIMENTS.items()):
                 pages[name] = Path(folder) / f"experiment-{number}.html"
                 pages[name].write_text(edit(ours), encoding="utf-8")
-            if args.small_cap:
-                pages[f"ours, max_detailed={args.small_cap:,}"] = (
-                    Path(folder) / f"ours-cap{args.small_cap}.html"
+            if args.other_cap:
+                pages[f"ours, max_detailed={args.other_cap:,}"] = (
+                    Path(folder) / f"ours-cap{args.other_cap}.html"
                 )
         options = ["--chromium", args.chromium, "--loads", str(args.loads), "--filters", str(args.filters)]
         options += [
@@ -663,12 +653,11 @@ def main() -> None:
     )
     header = ("measure", "ours", "baseline (everything listed)", "goal")
     print(_table(header, _rows(rendered, loaded, requested=args.filters)))
-    if CONTAINED in loaded:
+    if NO_LIST in loaded:
         print(
-            "\nExperiments, not in the product (our page edited by the benchmark): "
-            f"`{CONTAINMENT_CSS.strip()}` appended to its stylesheet (the browser may then skip style, layout "
-            "and paint of the groups off screen); the page without the findings' resource groups (every table "
-            "kept); the page with only the findings section; our layout with a smaller `max_detailed`:\n"
+            "\nExperiments, not in the product (our page edited by the benchmark): the page without the "
+            "detailed findings' resource groups (every table kept); the page without the paged tables' data "
+            "block (each keeps its first page); our layout with another `max_detailed`:\n"
         )
         modes = ("ours", *(mode for mode in loaded if mode not in MODES))
         print(

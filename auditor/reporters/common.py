@@ -117,6 +117,19 @@ def evidence_text(value: Any) -> str:
     return _EVIDENCE_ENCODER.encode(value)
 
 
+#: Bidirectional-text controls (LRE…RLO, LRI…PDI, LRM/RLM/ALM): in a name or message they would reorder
+#: what a reader sees (a "Trojan Source" spoof); the HTML report shows them made visible instead.
+_BIDI = {
+    code: f"[U+{code:04X}]"
+    for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)
+}
+
+
+def visible_controls(text: str) -> str:
+    """``text`` with every bidirectional control replaced by its visible code point (``[U+202E]``)."""
+    return text.translate(_BIDI)
+
+
 def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
     """Cut ``text`` to at most ``limit`` characters, ending with ``ellipsis`` when cut."""
     if len(text) <= limit:

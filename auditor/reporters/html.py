@@ -33,6 +33,7 @@ from auditor.reporters.common import (
     status_counts,
     support_end_text,
     utc_timestamp,
+    visible_controls,
     waiver_notices,
 )
 from auditor.reporters.glance import (
@@ -49,9 +50,14 @@ from auditor.reporters.html_layout import (
     layout,
 )
 from auditor.reporters.matrix import LEGEND, matrix
+from auditor.reporters.report_data import MATRIX_PAGE, cluster_profile, report_data, table_findings
 from auditor.reporters.sarif import MAX_RESULTS as SARIF_MAX_RESULTS
 from auditor.reporters.sections import trend_chart, version_grid, waiver_rows
 from auditor.resources import template_loader
+
+#: Cluster profiles under the headings are open while at most this many clusters are listed; beyond, each
+#: shows its one-line summary and opens on a click (closed, the browser neither styles nor lays it out).
+OPEN_CARDS = 100
 
 
 def group_findings(result: ScanResult, *, max_detailed: int = MAX_DETAILED) -> list[GroupView]:
@@ -85,18 +91,10 @@ def _assets() -> _Assets:
     return _Assets(Markup(style), Markup(script), csp)  # noqa: S704 - our package files, never data
 
 
-#: Bidirectional-text controls (LRE…RLO, LRI…PDI, LRM/RLM/ALM): in a name or message they would reorder
-#: what a reader sees (a "Trojan Source" spoof); every value is shown with them made visible instead.
-_BIDI = {
-    code: f"[U+{code:04X}]"
-    for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)
-}
-
-
 def _visible_controls(value: Any) -> Any:
     """Jinja's ``finalize``: each ``{{ value }}`` before escaping; our own assets (Markup) pass unchanged."""
     if isinstance(value, str) and not isinstance(value, Markup):
-        return value.translate(_BIDI)
+        return visible_controls(value)
     return value
 
 
@@ -130,6 +128,11 @@ def _document(result: ScanResult, *, max_detailed: int, max_resources: int) -> s
     counts = status_counts(result.findings)
     template = _environment().get_template("report.html.j2")
     page = layout(result, max_detailed=max_detailed, max_resources=max_resources, counts=counts)
+    grid = matrix(result)
+    listed = {anchor(resource.id) for group in page.groups for resource in group.resources}
+    cards = {normalize_id(card.resource_id): card for card in result.clusters}
+    horizons = {normalize_id(h.resource_id): h for h in result.horizon}
+    data = report_data(result, grid, table_findings(result), listed=listed, cards=cards, horizons=horizons)
     return template.render(
         result=result,
         banner=incomplete_banner(result),
@@ -153,17 +156,22 @@ def _document(result: ScanResult, *, max_detailed: int, max_resources: int) -> s
         assets=_assets(),
         glance=glance(result),
         score_definition=SCORE_DEFINITION,
-        listed={anchor(resource.id) for group in page.groups for resource in group.resources},
+        listed=listed,
+        data=data,
+        cluster_profile=cluster_profile,
+        cards_open=sum(normalize_id(r.id) in cards for g in page.groups for r in g.resources) <= OPEN_CARDS,
+        matrix_page=MATRIX_PAGE,
+        subscription_names={s.id.lower(): s.name for s in scope.subscriptions if s.name},
         anchor=anchor,
         breakdown=severity_breakdown(result),
         regions=sorted({f.location for f in result.findings if f.location}),
         waivers=waiver_rows(result),
         trend=trend_chart(result),
-        matrix=matrix(result),
+        matrix=grid,
         grid=version_grid(result),
         placement_steps=PLACEMENT_STEPS,
-        cards={normalize_id(card.resource_id): card for card in result.clusters},
-        horizons={normalize_id(h.resource_id): h for h in result.horizon},
+        cards=cards,
+        horizons=horizons,
         normalize_id=normalize_id,
         legend=LEGEND,
         tag_names=result.report_tags.names if result.report_tags else (),

@@ -33,7 +33,7 @@ from auditor.reporters.common import (
 from auditor.reporters.locations import last_segment, parent_id, parent_label
 
 #: Findings to act on (fail, error, waived) rendered in full; beyond this the most severe are kept.
-MAX_DETAILED = 5_000
+MAX_DETAILED = 500
 #: Resources with only passing / skipped checks are listed while the estate has at most this many.
 MAX_RESOURCES = 2_000
 DETAILED = frozenset({Status.FAIL, Status.ERROR, Status.WAIVED})

@@ -52,8 +52,13 @@ def test_dom_after_load(tmp_path: Path, report: Path) -> None:
     assert re.search(r'id="count-pass">\s*<span class="num">3</span>', dom)
     assert "Scan incomplete: 2 gaps, 2 findings could not be evaluated" in dom
     # The filter script ran: controls revealed, passing-only resources hidden until "pass" is ticked.
-    assert '<div id="filters" class="filters" role="search" aria-label="Filter the findings">' in dom
-    anchor = r'id="r-[0-9a-f]{12}" data-subscription="[0-9a-f-]*" data-region="\w*"'
+    assert (
+        '<div id="filters" class="filters" role="search" aria-label="Filter the matrix and the findings">'
+        in dom
+    )
+    anchor = (
+        r'id="r-[0-9a-f]{12}" data-cluster="r-[0-9a-f]{12}" data-subscription="[0-9a-f-]*" data-region="\w*"'
+    )
     assert re.search(rf'<div class="resource" data-resource="" {anchor} hidden="">\s*<h4>user1 ', dom)
     assert re.search(rf'<div class="resource" data-resource="" {anchor}>\s*<h4>system ', dom)
 

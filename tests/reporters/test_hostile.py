@@ -16,7 +16,7 @@ from auditor.reporters.html import render_html
 from tests.conftest import run_cli
 from tests.reporters.devtools import browser
 from tests.reporters.test_browser import CHROMIUM, FLAGS
-from tests.reporters.test_html import parse
+from tests.reporters.test_html import parse, scripts
 
 PAYLOADS = (
     "<script>window.pwned=1</script>",
@@ -81,8 +81,11 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[ScanResult, str]:
 def test_every_field_renders_as_text(hostile: tuple[ScanResult, str]) -> None:
     _, html = hostile
     page = parse(html)
-    assert len(page.all("script")) == 1 and len(page.all("style")) == 1  # the report's own only
-    assert "pwned" not in page.all("script")[0].content and "pwned" not in page.all("style")[0].content
+    script, data = scripts(page)  # the report's own script and its data block, nothing else
+    assert len(page.all("style")) == 1
+    assert "pwned" not in script.content and "pwned" not in page.all("style")[0].content
+    shown = json.dumps(data, ensure_ascii=False)
+    assert "\u202e" not in shown and "[U+202E]gnp.exe[U+202C]" in shown  # made visible in the data too
     assert not page.all("img") and not page.all("iframe")
     handlers = [(e.tag, name) for e in page.elements for name in e.attrs if name.startswith("on")]
     assert handlers == []

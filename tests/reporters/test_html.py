@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 
@@ -63,6 +65,17 @@ class Collector(HTMLParser):
             for e in self.elements
             if e.tag == tag and (css_class is None or css_class in (e.attrs.get("class") or "").split())
         ]
+
+
+def scripts(page: Collector) -> tuple[Element, dict[str, Any]]:
+    """The report's own script and its data block (parsed): there is exactly one of each, nothing else."""
+    found = page.all("script")
+    data = [e for e in found if e.attrs == {"type": "application/json", "id": "report-data"}]
+    code = [e for e in found if not e.attrs]
+    assert len(data) == 1 and len(code) == 1 and len(found) == 2, [e.attrs for e in found]
+    text = "".join(data[0].text)
+    assert "<" not in text and ">" not in text and "&" not in text  # nothing can end the element
+    return code[0], json.loads(text)
 
 
 def parse(html: str) -> Collector:
@@ -127,9 +140,9 @@ def test_untrusted_values_are_escaped(make_result: MakeResult) -> None:
     assert HOSTILE not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     page = parse(html)
-    scripts = page.all("script")
-    assert len(scripts) == 1, "only the report's own inline script"
-    assert "alert(" not in scripts[0].content
+    script, data = scripts(page)
+    assert "alert(" not in script.content
+    assert f"aks-dev{HOSTILE}" in [row[0] for row in data["clusters"]]  # data, shown with textContent
     assert "aks-dev<script>alert(1)</script>" in "".join(page.text)
     assert "Contoso Dev<script>alert(1)</script>" in "".join(page.text)
 
