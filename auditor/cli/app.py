@@ -12,6 +12,7 @@ from auditor.cli import echo
 from auditor.cli.calendar import calendar
 from auditor.cli.config import config
 from auditor.cli.history import history
+from auditor.cli.merge import merge
 from auditor.cli.options import EXIT_CODES_HELP
 from auditor.cli.policies import policies
 from auditor.cli.remediate import remediate
@@ -50,7 +51,7 @@ def cli() -> None:
     """Policy-as-code compliance auditor for AKS and Azure Kubernetes Fleet Manager estates."""
 
 
-for command in (scan, collect, remediate, policies, calendar, history, config, schema, convert):
+for command in (scan, collect, merge, remediate, policies, calendar, history, config, schema, convert):
     cli.add_command(command)
 
 

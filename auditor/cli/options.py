@@ -28,6 +28,7 @@ from auditor.findings import Severity
 from auditor.release_calendar import DEFAULT_MAX_AGE_DAYS
 from auditor.remediation.plan import PlanOptions
 from auditor.reporters.interface import OutputFormat
+from auditor.shard import Shard
 
 FAIL_ON_CHOICES = [*(s.value for s in Severity), "none"]
 FORMAT_CHOICES = [f.value for f in OutputFormat]
@@ -397,6 +398,34 @@ LIVE = OptionGroup(
         ),
     ),
     _live,
+)
+
+
+class ShardParam(click.ParamType[Shard]):
+    """``I/N``: shard I of N (0-based); a bad value is click's one usage line (exit 2)."""
+
+    name = "I/N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Shard:
+        if isinstance(value, Shard):
+            return value
+        try:
+            return Shard.parse(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+SHARD = OptionGroup(
+    "shard",
+    (
+        click.Option(
+            ["--shard"],
+            type=ShardParam(),
+            help="Collect only shard I of N (0-based, e.g. $JOB_COMPLETION_INDEX/4): the subscriptions "
+            "whose stable hash picks I, with their fleets; `merge --inventory` joins the shards.",
+        ),
+    ),
+    lambda v, _: v["shard"],
 )
 
 QUIET = OptionGroup(

@@ -24,6 +24,7 @@ from auditor.cli.options import (
     QUIET,
     REMEDIATE,
     REPORTS,
+    SHARD,
     SOURCE,
 )
 from auditor.cli.remediate import apply_plan
@@ -57,6 +58,7 @@ from auditor.remediation.render import render_plan
 from auditor.reporters.console import render_console
 from auditor.result_file import load_result
 from auditor.scan import run_scan
+from auditor.shard import Shard
 
 T = TypeVar("T")
 
@@ -228,9 +230,14 @@ def scan(
 @HUBS
 @ALLOW_PARTIAL
 @LIVE
+@SHARD
 @QUIET
-def collect(output: Path, hubs: HubConfig, allow_partial: bool, live: LiveOptions, quiet: bool) -> None:
+def collect(
+    output: Path, hubs: HubConfig, allow_partial: bool, live: LiveOptions, shard: Shard | None, quiet: bool
+) -> None:
     """Read the estate live from Azure (and Fleet hubs) and write it as a snapshot (gaps: exit 3)."""
+    if shard is not None:
+        live = live.model_copy(update={"azure": live.azure.model_copy(update={"shard": shard})})
     config = validated(
         CollectConfig, live=live, hubs=hubs, allow_partial=allow_partial, output=output, quiet=quiet
     )
@@ -239,9 +246,13 @@ def collect(output: Path, hubs: HubConfig, allow_partial: bool, live: LiveOption
     write_output(config.output, dump_model(estate), "snapshot")
     gaps = estate.coverage.gaps
     if not config.quiet:
+        part = ""
+        if estate.shard:
+            part = f" (shard {shard} of {estate.shard.scope_subscriptions} subscriptions in scope)"
         echo.out(
             f"collected {len(estate.clusters)} clusters, {len(estate.fleets)} fleets from "
-            f"{len(estate.scope.subscriptions)} subscriptions; {len(gaps)} coverage gaps -> {config.output}"
+            f"{len(estate.scope.subscriptions)} subscriptions{part}; {len(gaps)} coverage gaps "
+            f"-> {config.output}"
         )
         for gap in gaps:
             echo.err(f"gap: {gap.scope} {gap.target}: {gap.operation}: {gap.reason}")

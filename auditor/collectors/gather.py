@@ -63,7 +63,9 @@ class EstateGatherer:
             if credential is None:
                 raise ConfigError("a live scan needs an Azure credential")
             estate = AzureCollector(credential, self._azure, progress=progress).collect()
-        hubs = list(self._kubeconfig_hubs)
+        shard = self._azure.shard
+        # A kubeconfig hub's fleet is unknown until it is read: with shards, shard 0 reads it.
+        hubs = list(self._kubeconfig_hubs) if shard is None or shard.index == 0 else []
         if self._hubs.fleet_hubs is not FleetHubSource.DISCOVER:
             return self._with(estate, hubs)
         if credential is None or not source.is_live:

@@ -21,6 +21,7 @@ from auditor.inventory.estate import (
     CoverageGap,
     Estate,
     Scope,
+    ShardInfo,
     SubscriptionRef,
 )
 from auditor.inventory.fleet import (
@@ -77,6 +78,7 @@ __all__ = [
     "Placement",
     "ResourceRef",
     "Scope",
+    "ShardInfo",
     "StagedUpdateRun",
     "StrategyStage",
     "SubscriptionRef",

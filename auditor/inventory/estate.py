@@ -13,7 +13,7 @@ from auditor.inventory.fleet import Fleet
 from auditor.inventory.hub import Hub
 
 #: Bump the minor for additive changes, the major for anything an older reader would misread.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class SubscriptionRef(Model):
@@ -50,6 +50,18 @@ class Coverage(Model):
         return not self.gaps
 
 
+class ShardInfo(Model):
+    """This snapshot holds one shard of an estate: the subscriptions whose shard (auditor/shard.py) is
+    ``index`` of ``count``, with their clusters and fleets (schema 1.1)."""
+
+    index: int
+    count: int
+    partition_key: str = "subscriptionId"
+    #: The whole scope's subscriptions: how many, and their digest (a merge checks both).
+    scope_subscriptions: int
+    scope_digest: str
+
+
 class Estate(Model):
     kind: Literal["Estate"] = "Estate"
     schema_version: str = SCHEMA_VERSION
@@ -61,6 +73,8 @@ class Estate(Model):
     catalogs: tuple[VersionCatalog, ...] = ()
     fleets: tuple[Fleet, ...] = ()
     hubs: tuple[Hub, ...] = ()
+    #: Set when this is one shard of a collection (``collect --shard I/N``); ``merge --inventory`` joins them.
+    shard: ShardInfo | None = None
 
     def catalog_for(self, location: str | None) -> VersionCatalog | None:
         """The version catalog of a region; Azure location names compare case- and space-insensitively."""

@@ -33,11 +33,13 @@ from auditor.inventory import (
     Estate,
     Fleet,
     Scope,
+    ShardInfo,
     SubscriptionRef,
     VersionCatalog,
 )
 from auditor.inventory.base import normalize_id
 from auditor.inventory.estate import normalize_location
+from auditor.shard import scope_digest
 
 #: ``progress(phase, done, total)``; called from the collecting thread only.
 Progress = Callable[[str, int, int], None]
@@ -114,6 +116,8 @@ class _Run:
         self.fleet_runs = FleetRuns(clients)
         self.read_ready_in = clients.read_ready_in
         self.gaps: list[CoverageGap] = []
+        #: With a shard: the whole scope's subscription ids (set by ``subscriptions``).
+        self._scope: list[str] = []
         self._lock = threading.Lock()
 
     def gap(self, scope: str, target: str, operation: str, reason: str) -> None:
@@ -164,6 +168,10 @@ class _Run:
         failures: list[str] = []
         if settings.subscriptions:
             wanted = list(dict.fromkeys(settings.subscriptions))
+            if settings.shard is not None:  # the scope is the named list; only this shard's are read
+                excluded = {sub.lower() for sub in settings.exclude_subscriptions}
+                self._scope = [sub for sub in wanted if sub.lower() not in excluded]
+                wanted = [sub for sub in wanted if settings.shard.owns(sub)]
             found = self._absorb("subscriptions", self.graph.batched(queries.SUBSCRIPTIONS, wanted), wanted)
             rows.extend(found.items)
             failures.extend(found.failures)
@@ -196,7 +204,25 @@ class _Run:
             for row in rows
             if isinstance(row.get("subscriptionId"), str)
         }
-        return sorted((ref for key, ref in refs.items() if key not in excluded), key=lambda r: r.id.lower())
+        kept = (ref for key, ref in refs.items() if key not in excluded)
+        in_scope = sorted(kept, key=lambda r: r.id.lower())
+        if settings.shard is None:
+            return in_scope
+        if not settings.subscriptions:
+            self._scope = [ref.id for ref in in_scope]
+        return [ref for ref in in_scope if settings.shard.owns(ref.id)]
+
+    def shard_info(self) -> ShardInfo | None:
+        """This collection's shard marker (after :meth:`subscriptions`): which shard, of which scope."""
+        shard = self.settings.shard
+        if shard is None:
+            return None
+        return ShardInfo(
+            index=shard.index,
+            count=shard.count,
+            scope_subscriptions=len({sub.lower() for sub in self._scope}),
+            scope_digest=scope_digest(self._scope),
+        )
 
     def wait_all(self, phase: str, futures: Sequence[Future[T]]) -> list[T]:
         """Results in order; progress as they complete. On any failure (auth, Ctrl-C) nothing queued runs."""
@@ -255,6 +281,7 @@ class _Run:
             clusters=tuple(clusters),
             catalogs=tuple(catalogs),
             fleets=tuple(fleets),
+            shard=self.shard_info(),
         )
 
     def run_times(self, fleet: Fleet) -> tuple[str, dict[str, str]]:

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from auditor.shard import Shard
+
 #: Resource Graph accepts at most 1000 rows per page and, in practice, ~300 subscriptions per request
 #: (https://learn.microsoft.com/azure/governance/resource-graph/concepts/work-with-data#paging-results).
 GRAPH_PAGE_MAX = 1000
@@ -69,6 +71,8 @@ class AzureSettings(BaseModel):
     #: azure-core RetryPolicy ``retry_backoff_factor`` (seconds); also our Resource Graph fallback backoff.
     retry_backoff: float = Field(default=0.8, ge=0)
     throttle_retries: int = Field(default=8, ge=0)
+    #: Collect only this shard's subscriptions (auditor/shard.py); None: all of them.
+    shard: Shard | None = None
 
     @field_validator("arm_endpoint")
     @classmethod

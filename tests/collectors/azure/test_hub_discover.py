@@ -300,3 +300,30 @@ def test_only_exec_users_get_a_token_fetched_once() -> None:
     assert calls == [1]
     assert "exec" in users[0]["user"], "the input is not changed"
     assert with_bearer_tokens({"users": [users[2]]}, token) == {"users": [users[2]]} and calls == [1]
+
+
+def test_shards_take_their_fleets_hubs_and_shard_0_the_kubeconfig_hubs(
+    hub_arm: FakeArm, fake_hub: FakeKubeApi, tmp_path: Path
+) -> None:
+    """The fleet's discovered hub goes with the fleet's subscription; a kubeconfig hub (its fleet unknown
+    until read) with shard 0; merged, the hubs are those of one collection."""
+    from auditor.shard import owner
+
+    kubeconfig = fake_hub.write_kubeconfig(tmp_path / "kubeconfig")
+    common = ["--arm-endpoint", hub_arm.base, "--fleet-hubs", "discover", "--hub-kubeconfig", str(kubeconfig)]
+    assert run("collect", "-o", str(tmp_path / "single.json"), *common)[0] == 0
+    home = owner(SUBSCRIPTION, 3)
+    hubs = {}
+    for index in range(3):
+        path = tmp_path / f"shard-{index}.json"
+        assert run("collect", "-o", str(path), *common, "--shard", f"{index}/3")[0] == 0
+        hubs[index] = [(h["name"], h.get("fleetId")) for h in json.loads(path.read_text(encoding="utf-8"))["hubs"]]
+    context = fake_hub.kubeconfig_dict()["current-context"]
+    assert hubs[home][0] == ("fleet-1", FLEET_ID)
+    assert (context, None) in hubs[0] and all((context, None) not in hubs[i] for i in (1, 2))
+    assert all(not hubs[i] for i in range(3) if i not in (0, home))
+    shards = [str(tmp_path / f"shard-{index}.json") for index in range(3)]
+    assert run("merge", "--inventory", *shards, "-o", str(tmp_path / "merged.json"))[0] == 0
+    single, merged = (json.loads((tmp_path / f"{n}.json").read_text(encoding="utf-8")) for n in ("single", "merged"))
+    single.pop("collectedAt"), merged.pop("collectedAt")
+    assert merged == single
