@@ -63,6 +63,13 @@ def run_scan(
     coverage = estate.coverage
     if stale:
         coverage = coverage.model_copy(update={"notes": (*coverage.notes, stale)})
+    if estate.shard is not None:
+        shard = estate.shard
+        part = (
+            f"this estate is shard {shard.index}/{shard.count} of a {shard.scope_subscriptions}-subscription "
+            "scope: a fleet membership or member across shards is seen only after merge --inventory"
+        )
+        coverage = coverage.model_copy(update={"notes": (*coverage.notes, part)})
     return ScanResult(
         tool=ToolInfo(version=__version__),
         scan=ScanInfo(

@@ -109,6 +109,7 @@ K8S_MODELS: dict[tuple[str, str], type[Any]] = {
     ("v1", "Secret"): k8s.V1Secret,
     ("v1", "PersistentVolumeClaim"): k8s.V1PersistentVolumeClaim,
     ("batch/v1", "CronJob"): k8s.V1CronJob,
+    ("batch/v1", "Job"): k8s.V1Job,
 }
 SAMPLE_DATABASE = "postgresql://auditor:pw@db.internal:5432/aks_auditor"
 

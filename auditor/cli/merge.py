@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import click
 
 from auditor.cli import echo
 from auditor.cli.options import ALLOW_PARTIAL, QUIET
-from auditor.collectors.shard_merge import merge_shards
+from auditor.collectors.shard_merge import MAX_SPREAD, merge_shards
 from auditor.errors import EXIT_INCOMPLETE, EXIT_OK, ConfigError
 from auditor.inventory.snapshot import dump_model, load_estate
 from auditor.outputs import check_snapshot_target, write_output
@@ -34,10 +35,23 @@ given twice or of another collection (nothing is written); 3 merged, but some sh
     required=True,
     help="Where to write the merged snapshot (scan it with `scan --inventory`).",
 )
+@click.option(
+    "--max-spread",
+    type=click.IntRange(1, 7 * 24 * 60),
+    default=int(MAX_SPREAD.total_seconds() // 60),
+    show_default=True,
+    metavar="MINUTES",
+    help="Refuse shards collected further apart than this (a shard left from an earlier run).",
+)
 @ALLOW_PARTIAL
 @QUIET
 def merge(
-    snapshots: tuple[Path, ...], inventory: bool, output: Path, allow_partial: bool, quiet: bool
+    snapshots: tuple[Path, ...],
+    inventory: bool,
+    output: Path,
+    max_spread: int,
+    allow_partial: bool,
+    quiet: bool,
 ) -> None:
     """Join the snapshots of every shard of one collection into the snapshot one collection would write."""
     if not inventory:
@@ -48,7 +62,8 @@ def merge(
     if not snapshots:
         raise ConfigError("merge --inventory: name the snapshot of every shard")
     check_snapshot_target(output)
-    merged = merge_shards([(str(path), load_estate(path)) for path in snapshots])
+    shards = [(str(path), load_estate(path)) for path in snapshots]
+    merged = merge_shards(shards, max_spread=timedelta(minutes=max_spread))
     write_output(output, dump_model(merged), "snapshot")
     gaps = merged.coverage.gaps
     if not quiet:

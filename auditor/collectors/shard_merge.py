@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from auditor.collectors.azure.normalize import attach_memberships
 from auditor.errors import InputError
@@ -22,8 +22,9 @@ from auditor.inventory.base import normalize_id
 from auditor.inventory.estate import normalize_location
 from auditor.shard import Shard
 
-#: Shards collected further apart than this get a coverage note (they are judged as of the latest).
-SPREAD_NOTE = timedelta(hours=1)
+#: Shards of one collection run at once; further apart than this, one is likely a leftover of an earlier
+#: run (a pod that failed this time): refused unless the caller allows more.
+MAX_SPREAD = timedelta(hours=1)
 
 
 def _subscription_of(resource_id: str) -> str:
@@ -106,11 +107,21 @@ def _gaps(shards: Sequence[Estate], hubs: Sequence[Hub]) -> tuple[CoverageGap, .
     return (*collected, *of_hubs)
 
 
-def merge_shards(shards: Sequence[tuple[str, Estate]]) -> Estate:
-    """The estate of one collection from all its shards (``origin`` names each in an error)."""
+def merge_shards(shards: Sequence[tuple[str, Estate]], max_spread: timedelta = MAX_SPREAD) -> Estate:
+    """The estate of one collection from all its shards (``origin`` names each in an error); shards
+    collected more than ``max_spread`` apart are refused (a stale shard would be a silently old slice)."""
     if not shards:
         raise InputError("merge needs the snapshot of every shard")
     checked = _check(shards)
+    oldest = min(checked, key=lambda item: item[1].collected_at)
+    newest = max(checked, key=lambda item: item[1].collected_at)
+    spread = newest[1].collected_at - oldest[1].collected_at
+    if spread > max_spread:
+        raise InputError(
+            f"{oldest[0]} was collected {spread.total_seconds() / 60:,.0f} minutes before {newest[0]} "
+            f"(at most {max_spread.total_seconds() / 60:,.0f} allowed: --max-spread MINUTES): a shard left "
+            "from an earlier run?"
+        )
     estates = [estate for _, estate, _ in checked]
     first = estates[0]
     fleets = sorted((f for estate in estates for f in estate.fleets), key=lambda f: normalize_id(f.id))
@@ -136,14 +147,8 @@ def merge_shards(shards: Sequence[tuple[str, Estate]]) -> Estate:
         if key in read:
             read[key] = count
     notes = list(dict.fromkeys(note for estate in estates for note in estate.coverage.notes))
-    times: list[datetime] = [estate.collected_at for estate in estates]
-    if max(times) - min(times) > SPREAD_NOTE:
-        notes.append(
-            f"shards collected from {min(times):%Y-%m-%d %H:%M} to {max(times):%Y-%m-%d %H:%M} UTC: "
-            "judged as of the latest"
-        )
     return Estate(
-        collected_at=max(times),
+        collected_at=newest[1].collected_at,  # the older shards judged as older: ages never understated
         source=first.source,
         scope=Scope(
             subscriptions=tuple(subscriptions),

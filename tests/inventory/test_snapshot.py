@@ -45,11 +45,11 @@ def test_round_trip_keeps_none_versus_empty_and_unknown_values(tmp_path: Path) -
         (json.dumps({"schemaVersion": "1.0"}), "expected a file of kind 'Estate', found kind None"),
         (
             json.dumps(estate_document(schemaVersion="2.0")),
-            "schemaVersion 2.0 is newer than this aks-auditor understands (1.0); upgrade aks-auditor to read it",
+            "schemaVersion 2.0 is newer than this aks-auditor understands (1.1); upgrade aks-auditor to read it",
         ),
         (
             json.dumps(estate_document(schemaVersion=1)),
-            "schemaVersion is missing or not a string (expected e.g. '1.0')",
+            "schemaVersion is missing or not a string (expected e.g. '1.1')",
         ),
         (json.dumps(estate_document(clusters=[{"name": "x"}])), "clusters.0.id: Field required"),
         (

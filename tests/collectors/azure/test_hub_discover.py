@@ -317,13 +317,17 @@ def test_shards_take_their_fleets_hubs_and_shard_0_the_kubeconfig_hubs(
     for index in range(3):
         path = tmp_path / f"shard-{index}.json"
         assert run("collect", "-o", str(path), *common, "--shard", f"{index}/3")[0] == 0
-        hubs[index] = [(h["name"], h.get("fleetId")) for h in json.loads(path.read_text(encoding="utf-8"))["hubs"]]
+        hubs[index] = [
+            (h["name"], h.get("fleetId")) for h in json.loads(path.read_text(encoding="utf-8"))["hubs"]
+        ]
     context = fake_hub.kubeconfig_dict()["current-context"]
     assert hubs[home][0] == ("fleet-1", FLEET_ID)
     assert (context, None) in hubs[0] and all((context, None) not in hubs[i] for i in (1, 2))
     assert all(not hubs[i] for i in range(3) if i not in (0, home))
     shards = [str(tmp_path / f"shard-{index}.json") for index in range(3)]
     assert run("merge", "--inventory", *shards, "-o", str(tmp_path / "merged.json"))[0] == 0
-    single, merged = (json.loads((tmp_path / f"{n}.json").read_text(encoding="utf-8")) for n in ("single", "merged"))
+    single, merged = (
+        json.loads((tmp_path / f"{n}.json").read_text(encoding="utf-8")) for n in ("single", "merged")
+    )
     single.pop("collectedAt"), merged.pop("collectedAt")
     assert merged == single

@@ -24,7 +24,9 @@ SUBSCRIPTIONS = 10
 def estate() -> ArmEstate:
     built = generated_estate(clusters=30, subscriptions=SUBSCRIPTIONS, regions=3)
     # a member of fleet-0 whose cluster lives in another subscription (in another shard for N = 2 and 4)
-    other = next(i for i in range(1, SUBSCRIPTIONS) if owner(subscription_id(i), 2) != owner(subscription_id(0), 2))
+    other = next(
+        i for i in range(1, SUBSCRIPTIONS) if owner(subscription_id(i), 2) != owner(subscription_id(0), 2)
+    )
     member = body(f"{FLEET}/FleetMembers_Get.json")
     member["properties"]["clusterResourceId"] = next(
         row["id"] for row in built.tables["resources"] if row.get("subscriptionId") == subscription_id(other)
@@ -74,13 +76,28 @@ def test_merged_shards_are_the_single_collection(fake: FakeArm, tmp_path: Path, 
     assert sum(sizes) == 27 and (count == 1 or max(sizes) < 27)  # 30 clusters, 3 in the denied subscription
     code, out, err = run("merge", "--inventory", *map(str, shards), "-o", str(tmp_path / "merged.json"))
     assert code == 3 and err.startswith(f"gap: subscription {subscription_id(3)}: ")
-    assert out.startswith(f"merged {count} shards: 27 clusters, 9 fleets from 9 subscriptions; 1 coverage gaps")
+    assert out.startswith(
+        f"merged {count} shards: 27 clusters, 9 fleets from 9 subscriptions; 1 coverage gaps"
+    )
     single, merged = snapshot(tmp_path / "single.json"), snapshot(tmp_path / "merged.json")
     assert merged == single
-    cross = [c for c in merged["clusters"] if any(m["memberName"] == "m-cross" for m in c["fleetMemberships"] or ())]
+    cross = [
+        c
+        for c in merged["clusters"]
+        if any(m["memberName"] == "m-cross" for m in c["fleetMemberships"] or ())
+    ]
     assert len(cross) == 1  # the membership across shards is attached again
     for name in ("single", "merged"):
-        run("scan", "--inventory", str(tmp_path / f"{name}.json"), "--format", "json", "--output-dir", str(tmp_path / name), "-q")
+        run(
+            "scan",
+            "--inventory",
+            str(tmp_path / f"{name}.json"),
+            "--format",
+            "json",
+            "--output-dir",
+            str(tmp_path / name),
+            "-q",
+        )
     assert (tmp_path / "single" / "aks-auditor.json").exists()
     findings = [
         json.loads((tmp_path / name / "aks-auditor.json").read_text(encoding="utf-8"))["findings"]
@@ -112,9 +129,38 @@ def test_broken_merges_are_refused_and_write_nothing(fake: FakeArm, tmp_path: Pa
     edited = json.loads(paths["1/2"].read_text(encoding="utf-8"))
     edited["shard"]["index"] = 0
     (tmp_path / "edited.json").write_text(json.dumps(edited), encoding="utf-8")
-    code, _, err = run("merge", "--inventory", str(tmp_path / "edited.json"), str(paths["1/2"]), "-o", str(out))
+    code, _, err = run(
+        "merge", "--inventory", str(tmp_path / "edited.json"), str(paths["1/2"]), "-o", str(out)
+    )
     assert code == 2 and "is not in shard 0/2 of this partition" in err and not out.exists()
+    # a shard left from an earlier run: collected too long before the others
+    stale = json.loads(paths["1/2"].read_text(encoding="utf-8"))
+    stale["collectedAt"] = "2020-01-01T00:00:00Z"
+    (tmp_path / "stale.json").write_text(json.dumps(stale), encoding="utf-8")
+    code, _, err = run(
+        "merge", "--inventory", str(paths["0/2"]), str(tmp_path / "stale.json"), "-o", str(out)
+    )
+    assert code == 2 and f"{tmp_path / 'stale.json'} was collected " in err and "--max-spread" in err
+    assert not out.exists()
     code, _, err = run("merge", str(paths["0/2"]), str(paths["1/2"]), "-o", str(out))
     assert code == 2 and "only snapshots are merged: use `merge --inventory" in err
     code, _, err = run("collect", "-o", str(out), "--arm-endpoint", fake.base, "--shard", "2/2")
     assert code == 2 and "'2/2': expected I/N with 0 <= I < N" in err and not out.exists()
+
+
+def test_scanning_one_shard_says_what_it_cannot_see(fake: FakeArm, tmp_path: Path) -> None:
+    assert collect(fake, tmp_path / "shard.json", "--shard", "1/2")[0] == 0
+    code, _, err = run(
+        "scan",
+        "--inventory",
+        str(tmp_path / "shard.json"),
+        "--format",
+        "json",
+        "--output-dir",
+        str(tmp_path),
+        "-q",
+    )
+    assert code in (1, 3), err  # findings (and the denied subscription's gap, if this shard owns it)
+    result = json.loads((tmp_path / "aks-auditor.json").read_text(encoding="utf-8"))
+    notes = result["scan"]["coverage"]["notes"]
+    assert f"this estate is shard 1/2 of a {SUBSCRIPTIONS}-subscription scope: " in " ".join(notes)
