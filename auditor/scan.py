@@ -25,6 +25,7 @@ from auditor.inventory.base import normalize_id
 from auditor.landscape import landscape
 from auditor.policies.evaluator import Evaluator
 from auditor.policies.loader import ConfiguredPolicy
+from auditor.policies.parallel import evaluate_in_processes
 from auditor.release_calendar import CalendarChoice
 from auditor.timeutil import as_utc
 
@@ -47,20 +48,28 @@ def run_scan(
     waivers: tuple[Waiver, ...] = (),
     calendar: CalendarChoice | None = None,
     report_tags: tuple[str, ...] = (),
+    processes: int = 1,
 ) -> ScanResult:
     """Evaluate, then apply waivers as of the scan's own start (an expired waiver stops applying).
 
     ``calendar``: the release calendar end-of-support dates come from (the packaged one when None); a
     calendar older than its ``max_age_days`` at the evaluation time is a coverage note.
     ``report_tags``: tag names whose values each cluster and fleet carry into the result.
+    ``processes``: evaluate in that many forked worker processes (auditor/policies/parallel.py).
     """
     calendar = calendar or CalendarChoice.packaged()
     now = evaluation_time(estate)
     evaluator = Evaluator(policies, now, calendar.calendar)
     tags = resource_tags(estate)
-    findings, waived = apply_waivers(evaluator.evaluate(estate), waivers, started_at, tags)
+    if processes > 1:
+        judged, lost = evaluate_in_processes(evaluator.evaluate_part, estate, processes)
+    else:
+        judged, lost = evaluator.evaluate(estate), ()
+    findings, waived = apply_waivers(judged, waivers, started_at, tags)
     stale = calendar.calendar.staleness(now, calendar.max_age_days)
     coverage = estate.coverage
+    if lost:  # a worker that died: its resources have no findings, and the scan says it is incomplete
+        coverage = coverage.model_copy(update={"gaps": (*coverage.gaps, *lost)})
     if stale:
         coverage = coverage.model_copy(update={"notes": (*coverage.notes, stale)})
     if estate.shard is not None:

@@ -28,7 +28,7 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(mode: str, clusters: int) -> dict[str, Any]:
+def measure(mode: str, clusters: int, processes: int = 1) -> dict[str, Any]:
     from auditor.gcpause import collector_paused
     from auditor.policies.documents import Gap, iter_documents
     from auditor.policies.evaluator import Evaluator, evaluate_policy
@@ -61,7 +61,7 @@ def measure(mode: str, clusters: int) -> dict[str, Any]:
             "peak_rss_mb": _rss_mb(),
             "estate_rss_mb": rss_estate,
         }
-    result = run_scan(estate, policies, started_at=estate.collected_at, fail_on=None)
+    result = run_scan(estate, policies, started_at=estate.collected_at, fail_on=None, processes=processes)
     stages["evaluate"] = time.perf_counter() - started
     with collector_paused():  # as the CLI does while it writes the reports
         for fmt in OutputFormat:
@@ -85,9 +85,18 @@ def measure(mode: str, clusters: int) -> dict[str, Any]:
     }
 
 
-def _child(mode: str, clusters: int) -> dict[str, Any]:
+def _child(mode: str, clusters: int, processes: int = 1) -> dict[str, Any]:
     output = subprocess.run(
-        [sys.executable, __file__, "--child", mode, "--clusters", str(clusters)],
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            mode,
+            "--clusters",
+            str(clusters),
+            "--processes",
+            str(processes),
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -101,11 +110,21 @@ def main() -> None:
     parser.add_argument("--clusters", type=int, default=10_000)
     parser.add_argument("--baseline-clusters", type=int, default=1_000)
     parser.add_argument("--child")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=0,
+        help="evaluation processes of the second run (0: the scan default)",
+    )
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.child, args.clusters)))
+        print(json.dumps(measure(args.child, args.clusters, args.processes)))
         return
+    from auditor.policies.parallel import default_processes
+
+    processes = args.processes or default_processes(args.clusters * 5)  # clusters + 4 pools each
     full = _child("ours", args.clusters)
+    parallel = _child("ours", args.clusters, processes)
     ours_small = _child("ours", args.baseline_clusters)
     naive_small = _child("naive", args.baseline_clusters)
     print(f"# Scale benchmark: {args.clusters:,} clusters x 4 pools, all built-in policies, all formats\n")
@@ -121,6 +140,20 @@ def main() -> None:
     print(
         f"  peak RSS               {full['peak_rss_mb']:8.0f} MB  (estate alone {full['estate_rss_mb']:.0f} MB; goal <= 500 MB)"
     )
+    total_parallel = parallel["stages"]["evaluate"] + sum(
+        value for stage, value in parallel["stages"].items() if stage.startswith("render")
+    )
+    print(
+        f"\nthe same with --processes {processes} (evaluation in {processes} processes), against one above:"
+    )
+    print(
+        f"  evaluate               {parallel['stages']['evaluate']:8.2f} s   (one process: {full['stages']['evaluate']:.2f} s)"
+    )
+    print(f"  total (eval+render)    {total_parallel:8.2f} s   (one process: {total:.2f} s)")
+    print(
+        f"  peak RSS (this process) {parallel['peak_rss_mb']:7.0f} MB  (workers are forked: their own RSS comes on top)"
+    )
+    print(f"  findings identical     {parallel['findings'] == full['findings']} (count)")
     ratio = naive_small["stages"]["evaluate"] / ours_small["stages"]["evaluate"]
     print(f"\nbaseline, {args.baseline_clusters:,} clusters, evaluation only:")
     print(f"  ours (one activation per resource)      {ours_small['stages']['evaluate']:.2f} s")

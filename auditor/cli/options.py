@@ -428,6 +428,20 @@ SHARD = OptionGroup(
     lambda v, _: v["shard"],
 )
 
+PROCESSES = OptionGroup(
+    "processes",
+    (
+        click.Option(
+            ["--processes"],
+            type=click.IntRange(1, 64),
+            metavar="P",
+            help="Evaluate in P processes (this one and P-1 forked workers, each every P-th resource). "
+            "Default: the CPU count, at most one per 2,000 resources.",
+        ),
+    ),
+    lambda v, _: v["processes"],
+)
+
 QUIET = OptionGroup(
     "quiet",
     (click.Option(["--quiet", "-q"], is_flag=True, help="Print nothing but errors."),),

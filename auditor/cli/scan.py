@@ -21,6 +21,7 @@ from auditor.cli.options import (
     HUBS,
     LIVE,
     POLICIES,
+    PROCESSES,
     QUIET,
     REMEDIATE,
     REPORTS,
@@ -48,10 +49,12 @@ from auditor.gates.waivers import Waiver, load_waivers
 from auditor.gcpause import collector_paused
 from auditor.history.store import HistoryError, HistoryStore
 from auditor.inventory import Estate
+from auditor.inventory.estate import resource_count
 from auditor.inventory.snapshot import dump_model
 from auditor.outputs import check_snapshot_target, write_output, write_reports
 from auditor.policies.listing import available_policies
 from auditor.policies.loader import ConfiguredPolicy, Selection, configure
+from auditor.policies.parallel import default_processes
 from auditor.remediation.plan import PLAN_FILE_NAME
 from auditor.remediation.planner import build_plan, check_only
 from auditor.remediation.render import render_plan
@@ -129,6 +132,7 @@ SCAN_GROUPS = (SOURCE, POLICIES, REPORTS, GATE, REMEDIATE, HUBS, LIVE, QUIET)
 @REMEDIATE
 @HUBS
 @LIVE
+@PROCESSES
 @QUIET
 def scan(
     source: SourceOptions,
@@ -138,6 +142,7 @@ def scan(
     remediate: RemediateOptions,
     hubs: HubConfig,
     live: LiveOptions,
+    processes: int | None,
     quiet: bool,
 ) -> None:
     """Evaluate the policies over an estate and write reports.
@@ -178,6 +183,7 @@ def scan(
         waivers=accepted,
         calendar=calendar,
         report_tags=reports.tags,
+        processes=processes or default_processes(resource_count(estate)),
     )
     label = gate.baseline
     if from_history is not None and history.store is not None:

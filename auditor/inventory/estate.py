@@ -87,5 +87,15 @@ class Estate(Model):
         return None
 
 
+def resource_count(estate: Estate) -> int:
+    """Clusters, node pools, fleets and hubs: the resources a scan judges, roughly (for sizing work)."""
+    return (
+        len(estate.clusters)
+        + sum(len(cluster.node_pools) for cluster in estate.clusters)
+        + len(estate.fleets)
+        + len(estate.hubs)
+    )
+
+
 def normalize_location(location: str) -> str:
     return location.replace(" ", "").lower()

@@ -12,7 +12,7 @@ the per-field programs run one by one to find out which step failed and why.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,20 +46,32 @@ class Evaluator:
 
     def evaluate(self, estate: Estate) -> tuple[Finding, ...]:
         with collector_paused():  # hundreds of thousands of acyclic objects are created here
-            return self._evaluate(estate)
+            findings, _ = self.evaluate_part(estate, _every)
+            return tuple(findings)
 
-    def _evaluate(self, estate: Estate) -> tuple[Finding, ...]:
+    def evaluate_part(self, estate: Estate, keep: Callable[[int], bool]) -> tuple[list[Finding], list[int]]:
+        """The findings of the resources whose position (in iter_documents order) ``keep`` accepts, and
+        how many each of them produced — a worker's share of a scan (auditor/policies/parallel.py)."""
         findings: list[Finding] = []
-        for item in iter_documents(estate):
+        counts: list[int] = []
+        for position, item in enumerate(iter_documents(estate)):
+            if not keep(position):
+                continue
+            before = len(findings)
             policies = self.by_kind.get(item.kind)
             if not policies:
-                continue
-            if isinstance(item, Gap):
+                pass
+            elif isinstance(item, Gap):
                 findings.extend(_gap_finding(policy, item) for policy in policies)
-                continue
-            activation = self.environments[item.kind].activation(item.document)
-            findings.extend(evaluate_policy(policy, item, activation) for policy in policies)
-        return tuple(findings)
+            else:
+                activation = self.environments[item.kind].activation(item.document)
+                findings.extend(evaluate_policy(policy, item, activation) for policy in policies)
+            counts.append(len(findings) - before)
+        return findings, counts
+
+
+def _every(_position: int) -> bool:
+    return True
 
 
 def _finding(

@@ -1,0 +1,124 @@
+"""Evaluate an estate in worker processes: each forked worker judges every P-th resource and sends its
+findings back as JSON bytes (pydantic serializes and validates them in Rust: far cheaper than pickling
+model trees, benchmarks/results/scale.md); the parent puts them back in resource order, so the findings
+are exactly those of one process, in the same order.
+
+This process judges one share itself; the other workers are forked (they share its estate and compiled
+policies copy-on-write: nothing is sent to them). A worker that dies, or answers with something that
+does not validate, is a coverage gap and its resources have no findings: the scan is incomplete
+(exit 3), never silently smaller.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import struct
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from auditor.findings import Finding
+from auditor.gcpause import collector_paused
+from auditor.inventory import CoverageGap, Estate
+
+#: Below this many resources a second process costs more than it saves (fork, transfer, validation).
+MIN_RESOURCES_PER_PROCESS = 2_000
+_FINDINGS = TypeAdapter(list[Finding])
+_COUNT = struct.Struct("<I")
+
+#: ``evaluate(estate, keep)``: the findings of the resources ``keep(position)`` accepts, and how many each
+#: of those resources produced (in resource order).
+Evaluate = Callable[[Estate, Callable[[int], bool]], tuple[list[Finding], list[int]]]
+
+
+def default_processes(resources: int) -> int:
+    """The CPU count, capped so that each process has at least MIN_RESOURCES_PER_PROCESS resources."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cpus, resources // MIN_RESOURCES_PER_PROCESS))
+
+
+def _worker(evaluate: Evaluate, estate: Estate, index: int, processes: int, conn: Connection) -> None:
+    with collector_paused():
+        findings, counts = evaluate(estate, lambda position: position % processes == index)
+        conn.send_bytes(b"".join(_COUNT.pack(count) for count in counts))
+        conn.send_bytes(_FINDINGS.dump_json(findings))
+    conn.close()
+
+
+def _receive(conn: Connection) -> tuple[list[int], list[Finding]]:
+    raw = conn.recv_bytes()
+    counts = [value for (value,) in _COUNT.iter_unpack(raw)]
+    return counts, _FINDINGS.validate_json(conn.recv_bytes())
+
+
+def evaluate_in_processes(
+    evaluate: Evaluate, estate: Estate, processes: int
+) -> tuple[tuple[Finding, ...], tuple[CoverageGap, ...]]:
+    """The findings of ``evaluate`` over the whole estate, resources split round-robin over ``processes``:
+    this process judges share 0 while ``processes - 1`` forked workers judge the others; gaps name the
+    workers that did not answer."""
+    context = multiprocessing.get_context("fork")
+    workers: list[tuple[Any, Connection]] = []
+    for index in range(1, processes):
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_worker,
+            args=(evaluate, estate, index, processes, sender),
+            name=f"aks-auditor-eval-{index}",
+        )
+        process.start()
+        sender.close()
+        workers.append((process, receiver))
+    with collector_paused():
+        own_findings, own_counts = evaluate(estate, lambda position: position % processes == 0)
+        answers: list[tuple[list[int], list[Finding]] | None] = [(own_counts, own_findings)]
+        gaps: list[CoverageGap] = []
+        for index, (process, receiver) in enumerate(workers, start=1):
+            answer, problem = None, "no answer"
+            try:
+                answer = _receive(receiver)
+            except (EOFError, OSError, ValidationError, struct.error) as error:
+                problem = f"{type(error).__name__}: {error}".strip()[:200]
+            finally:
+                receiver.close()
+                process.join()
+            if process.exitcode != 0:
+                answer, problem = None, f"exited with {process.exitcode}"
+            if answer is None:
+                gaps.append(_gap(index, processes, problem))
+            answers.append(answer)
+        return _in_order(answers, processes), tuple(gaps)
+
+
+def _gap(index: int, processes: int, reason: str) -> CoverageGap:
+    return CoverageGap(
+        scope="evaluation",
+        target=f"worker {index + 1} of {processes}",
+        operation="evaluate every policy on its resources",
+        reason=f"{reason}: its resources have no findings",
+    )
+
+
+def _in_order(answers: list[tuple[list[int], list[Finding]] | None], processes: int) -> tuple[Finding, ...]:
+    """Interleave the workers' findings back into resource order: worker w judged resources w, w + P,
+    w + 2P, ..., so resource k·P + w is entry k of worker w (a worker that did not answer has none)."""
+    slices: list[list[list[Finding]]] = []
+    for answer in answers:
+        if answer is None:
+            slices.append([])
+            continue
+        counts, items = answer
+        cut, start = [], 0
+        for count in counts:
+            cut.append(items[start : start + count])
+            start += count
+        slices.append(cut)
+    findings: list[Finding] = []
+    for step in range(max((len(cut) for cut in slices), default=0)):
+        for worker in range(processes):
+            if step < len(slices[worker]):
+                findings.extend(slices[worker][step])
+    return tuple(findings)

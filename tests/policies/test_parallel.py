@@ -1,0 +1,102 @@
+"""`scan --processes P`: the findings of P processes are those of one, in the same order (the demo and a
+generated estate); a worker killed mid-scan is a coverage gap (exit 3) and its resources are missing,
+never a silently smaller estate that passes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auditor.inventory.estate import resource_count
+from auditor.inventory.snapshot import dump_model
+from auditor.policies.parallel import MIN_RESOURCES_PER_PROCESS, default_processes
+from benchmarks.generate_estate import build_estate
+from tests.conftest import run_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def scan(*args: str, out: Path) -> tuple[int, dict[str, Any]]:
+    code, _, err = run_cli("scan", *args, "--format", "json", "--output-dir", str(out), "-q")
+    assert err == "", err
+    return code, json.loads((out / "aks-auditor.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("processes", ["2", "3"])
+def test_the_demo_in_several_processes_is_the_demo_in_one(tmp_path: Path, processes: str) -> None:
+    one = scan("--demo", "--processes", "1", out=tmp_path / "one")
+    many = scan("--demo", "--processes", processes, out=tmp_path / "many")
+    assert one[0] == many[0] == 1
+    assert one[1]["findings"] == many[1]["findings"] and len(one[1]["findings"]) > 200
+    assert one[1]["scan"]["coverage"] == many[1]["scan"]["coverage"]
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("estate") / "estate.json"
+    path.write_text(dump_model(build_estate(clusters=1_500, subscriptions=30)), encoding="utf-8")
+    return path
+
+
+def test_a_generated_estate_in_two_processes_is_the_same(snapshot: Path, tmp_path: Path) -> None:
+    one = scan("--inventory", str(snapshot), "--processes", "1", out=tmp_path / "one")
+    two = scan("--inventory", str(snapshot), "--processes", "2", out=tmp_path / "two")
+    assert one[0] == two[0]
+    assert one[1]["findings"] == two[1]["findings"] and len(one[1]["findings"]) > 30_000
+    assert one[1]["summary"] == two[1]["summary"]
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="ascii")
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc to find the worker")
+def test_a_killed_worker_is_a_gap_never_a_smaller_pass(snapshot: Path, tmp_path: Path) -> None:
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "auditor", "scan", "--inventory", str(snapshot), "--processes", "2"]
+    command += ["--format", "json", "--output-dir", str(out), "-q"]
+    scanning = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    killed = None
+    while killed is None and time.monotonic() < deadline and scanning.poll() is None:
+        for child in _children(scanning.pid):
+            if _cmdline(child) == _cmdline(scanning.pid):  # a forked worker, not a helper it ran
+                os.kill(child, signal.SIGKILL)
+                killed = child
+        time.sleep(0.005)
+    _, err = scanning.communicate(timeout=120)
+    assert killed is not None, "the worker was never seen"
+    assert scanning.returncode == 3, err
+    result = json.loads((out / "aks-auditor.json").read_text(encoding="utf-8"))
+    [gap] = result["scan"]["coverage"]["gaps"]
+    assert (gap["scope"], gap["target"]) == ("evaluation", "worker 2 of 2")
+    assert gap["reason"] == "exited with -9: its resources have no findings"
+    whole = scan("--inventory", str(snapshot), "--processes", "1", out=tmp_path / "whole")[1]["findings"]
+    kept = result["findings"]
+    assert 0 < len(kept) < len(whole)
+    assert all(finding in whole for finding in kept[:500])
+
+
+def test_the_default_is_one_process_for_a_small_estate() -> None:
+    small = build_estate(clusters=10, subscriptions=2)
+    assert default_processes(resource_count(small)) == 1
+    assert default_processes(10 * MIN_RESOURCES_PER_PROCESS) == min(10, len(os.sched_getaffinity(0)))
