@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -125,9 +126,12 @@ _BIDI = {
 }
 
 
+_HAS_BIDI = re.compile("[" + "".join(map(chr, _BIDI)) + "]")
+
+
 def visible_controls(text: str) -> str:
     """``text`` with every bidirectional control replaced by its visible code point (``[U+202E]``)."""
-    return text.translate(_BIDI)
+    return text.translate(_BIDI) if _HAS_BIDI.search(text) else text  # a search is cheaper than translate
 
 
 def truncate(text: str, limit: int, ellipsis: str = "…") -> str:

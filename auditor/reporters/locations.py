@@ -16,6 +16,7 @@ resolves them and the path cannot climb out of the repository root.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import quote
 
 from auditor.inventory.base import normalize_id
@@ -71,8 +72,10 @@ def artifact_path(resource_id: str) -> str:
     return "/".join(segments)
 
 
+@lru_cache(maxsize=65_536)
 def parent_id(resource_id: str) -> str:
-    """The id of the resource a finding belongs under: a pool's cluster, an update run's fleet, a hub."""
+    """The id of the resource a finding belongs under: a pool's cluster, an update run's fleet, a hub
+    (cached: every pool has a finding per policy, and each report asks for each of them)."""
     parts = resource_id.strip().rstrip("/").split("/")
     for index, part in enumerate(parts):
         if index > 0 and part.lower() in _CHILD_MARKERS:

@@ -17,8 +17,10 @@ value can close the element, and bidirectional controls are made visible as ever
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup
@@ -41,19 +43,21 @@ LITERAL = "\x00"
 #: Name parts shorter than this are not worth templating (and would match inside ordinary words).
 _MIN_PART = 3
 _TOKENS = tuple(chr(code) for code in range(1, 9))
-_JSON_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+_RESERVED = re.compile("[\x00-\x08]")
+_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"}
 
 
-def _parts(name: str) -> list[str]:
+@lru_cache(maxsize=65_536)
+def _parts(name: str) -> tuple[str, ...]:
     """The parts of a resource name a message may spell, longest first (``aks-01/pool1``: both)."""
     parts = [part for part in name.split("/") if len(part) >= _MIN_PART][: len(_TOKENS)]
-    return sorted(parts, key=len, reverse=True)
+    return tuple(sorted(parts, key=len, reverse=True))
 
 
 def encode_message(message: str, name: str) -> str:
     """``message`` with each part of ``name`` replaced by a token (``\\x01`` the longest part, ...);
     :func:`decode_message` (and report.js's ``decode``) undo it exactly, or it is stored literally."""
-    if any(token in message for token in _TOKENS) or message.startswith(LITERAL):
+    if _RESERVED.search(message):  # a token, or the literal marker, in the message itself
         return LITERAL + message
     parts = _parts(name)
     template = message
@@ -67,7 +71,7 @@ def decode_message(template: str, name: str) -> str:
     if template.startswith(LITERAL):
         return template[1:]
     parts = _parts(name)
-    for token, part in reversed(list(zip(_TOKENS, parts, strict=False))):
+    for token, part in reversed(tuple(zip(_TOKENS, parts, strict=False))):
         template = template.replace(token, part)
     return template
 
@@ -247,5 +251,7 @@ def _cluster_row(
 
 def _embed(data: dict[str, Any]) -> Markup:
     """JSON that cannot end its ``<script>`` element or open a comment: ``<``, ``>``, ``&`` escaped."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_JSON_ESCAPES)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    for character, escape in _JSON_ESCAPES.items():  # str.replace: far faster than translate on megabytes
+        text = text.replace(character, escape)
     return Markup(text)  # noqa: S704 - JSON with every markup character escaped, inside a data block
