@@ -92,15 +92,11 @@ def _hubs(shards: Sequence[Estate], fleet_order: dict[str, int]) -> list[Hub]:
     return list({hub.name: hub for hub in (*discovered, *configured)}.values())
 
 
-def _gap_key(gap: CoverageGap) -> tuple[str, str, str]:
-    return (gap.scope, gap.target.lower(), gap.operation)
-
-
 def _gaps(shards: Sequence[Estate], hubs: Sequence[Hub]) -> tuple[CoverageGap, ...]:
     """The collector's gaps sorted as it sorts them, then the hubs' gaps in hub order; each once."""
     unique = list(dict.fromkeys(gap for estate in shards for gap in estate.coverage.gaps))
     position = {hub.name: index for index, hub in enumerate(hubs)}
-    collected = sorted((gap for gap in unique if gap.scope != "hub"), key=_gap_key)
+    collected = sorted((gap for gap in unique if gap.scope != "hub"), key=lambda gap: gap.order)
     of_hubs = sorted(
         (gap for gap in unique if gap.scope == "hub"), key=lambda gap: position.get(gap.target, len(position))
     )

@@ -35,6 +35,11 @@ class CoverageGap(Model):
     operation: str
     reason: str
 
+    @property
+    def order(self) -> tuple[str, str, str]:
+        """How a collection sorts its gaps (scope, target case-insensitively, operation)."""
+        return (self.scope, self.target.lower(), self.operation)
+
 
 class Coverage(Model):
     """What was read (counts per kind) and what was not (gaps). Any gap makes the scan incomplete.

@@ -277,7 +277,7 @@ class _Run:
             scope=Scope(
                 subscriptions=tuple(subscriptions), management_groups=self.settings.management_groups
             ),
-            coverage=Coverage(read=read, gaps=tuple(sorted(self.gaps, key=_gap_key))),
+            coverage=Coverage(read=read, gaps=tuple(sorted(self.gaps, key=lambda gap: gap.order))),
             clusters=tuple(clusters),
             catalogs=tuple(catalogs),
             fleets=tuple(fleets),
@@ -418,7 +418,3 @@ class _EarlyReads:
 
 def _gap(scope: str, target: str, operation: str, reason: str) -> CoverageGap:
     return CoverageGap(scope=scope, target=target, operation=operation, reason=reason)
-
-
-def _gap_key(gap: CoverageGap) -> tuple[str, str, str]:
-    return (gap.scope, gap.target.lower(), gap.operation)
