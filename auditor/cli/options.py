@@ -436,7 +436,7 @@ PROCESSES = OptionGroup(
             type=click.IntRange(1, 64),
             metavar="P",
             help="Evaluate in P processes (this one and P-1 forked workers, each every P-th resource). "
-            "Default: the CPU count, at most one per 2,000 resources.",
+            "Default: the CPUs available (a container's CPU limit included), at most one per 2,000 resources.",
         ),
     ),
     lambda v, _: v["processes"],

@@ -11,11 +11,14 @@ does not validate, is a coverage gap and its resources have no findings: the sca
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import struct
+import sys
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -34,10 +37,26 @@ _COUNT = struct.Struct("<I")
 Evaluate = Callable[[Estate, Callable[[int], bool]], tuple[list[Finding], list[int]]]
 
 
-def default_processes(resources: int) -> int:
-    """The CPU count, capped so that each process has at least MIN_RESOURCES_PER_PROCESS resources."""
+#: cgroup v2's CPU limit of this container ("max 100000", or "200000 100000" for two CPUs).
+CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+
+
+def available_cpus(cpu_max: Path = CPU_MAX) -> int:
+    """The CPUs this process may use: its affinity, lowered to its container's CPU limit (a pod limited
+    to 2 CPUs on a 32-core node gets 2, not 32 workers each holding a share of the findings)."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cpus, resources // MIN_RESOURCES_PER_PROCESS))
+    try:
+        quota, period = cpu_max.read_text(encoding="ascii").split()[:2]
+        if quota != "max":
+            cpus = min(cpus, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass  # no cgroup v2 limit readable: the affinity is all there is
+    return cpus
+
+
+def default_processes(resources: int) -> int:
+    """The CPUs available, capped so that each process has at least MIN_RESOURCES_PER_PROCESS resources."""
+    return max(1, min(available_cpus(), resources // MIN_RESOURCES_PER_PROCESS))
 
 
 def _worker(evaluate: Evaluate, estate: Estate, index: int, processes: int, conn: Connection) -> None:
@@ -61,6 +80,8 @@ def evaluate_in_processes(
     this process judges share 0 while ``processes - 1`` forked workers judge the others; gaps name the
     workers that did not answer."""
     context = multiprocessing.get_context("fork")
+    for stream in (sys.stdout, sys.stderr):  # a worker must not write out what this process had buffered
+        stream.flush()
     workers: list[tuple[Any, Connection]] = []
     for index in range(1, processes):
         receiver, sender = context.Pipe(duplex=False)

@@ -17,7 +17,7 @@ import pytest
 
 from auditor.inventory.estate import resource_count
 from auditor.inventory.snapshot import dump_model
-from auditor.policies.parallel import MIN_RESOURCES_PER_PROCESS, default_processes
+from auditor.policies.parallel import MIN_RESOURCES_PER_PROCESS, available_cpus, default_processes
 from benchmarks.generate_estate import build_estate
 from tests.conftest import run_cli
 
@@ -99,4 +99,15 @@ def test_a_killed_worker_is_a_gap_never_a_smaller_pass(snapshot: Path, tmp_path:
 def test_the_default_is_one_process_for_a_small_estate() -> None:
     small = build_estate(clusters=10, subscriptions=2)
     assert default_processes(resource_count(small)) == 1
-    assert default_processes(10 * MIN_RESOURCES_PER_PROCESS) == min(10, len(os.sched_getaffinity(0)))
+    assert default_processes(10 * MIN_RESOURCES_PER_PROCESS) == min(10, available_cpus())
+
+
+@pytest.mark.parametrize(
+    ("limit", "expected"),
+    [("max 100000\n", 64), ("200000 100000\n", 2), ("150000 100000", 2), ("5000 100000", 1)],
+)
+def test_a_containers_cpu_limit_caps_the_processes(tmp_path: Path, limit: str, expected: int) -> None:
+    cpu_max = tmp_path / "cpu.max"
+    cpu_max.write_text(limit, encoding="ascii")
+    assert available_cpus(cpu_max) == min(expected, len(os.sched_getaffinity(0)))
+    assert available_cpus(tmp_path / "absent") == len(os.sched_getaffinity(0))
