@@ -435,8 +435,9 @@ PROCESSES = OptionGroup(
             ["--processes"],
             type=click.IntRange(1, 64),
             metavar="P",
-            help="Evaluate in P processes (this one and P-1 forked workers, each every P-th resource). Default: "
-            "the CPUs available (a container's CPU limit included), at most one per 2,000 resources.",
+            help="Evaluate in P processes (this one and P-1 forked workers, each every P-th resource). "
+            "Default: the CPUs available (a container's CPU limit included), "
+            "at most one per 2,000 resources.",
         ),
     ),
     lambda v, _: v["processes"],
