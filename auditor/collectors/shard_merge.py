@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import timedelta
 
+from auditor.collectors.azure.fleet_credentials import hub_names
 from auditor.collectors.azure.normalize import attach_memberships
 from auditor.errors import InputError
 from auditor.inventory import Coverage, CoverageGap, Estate, Hub, Scope, ShardInfo, VersionCatalog
@@ -80,6 +81,32 @@ def _check(shards: Sequence[tuple[str, Estate]]) -> list[tuple[str, Estate, Shar
     return sorted(checked, key=lambda item: item[2].index)
 
 
+def _renamed(estate: Estate, hub_names: dict[str, str]) -> Estate:
+    """A shard whose discovered hubs carry the names one collection gives them (``hub_names`` over every
+    shard's fleets: a shard cannot know that a fleet in another shard shares its fleet's name), its hub
+    gaps renamed with them."""
+    names = {
+        hub.name: hub_names[normalize_id(hub.fleet_id)]
+        for hub in estate.hubs
+        if hub.fleet_id and normalize_id(hub.fleet_id) in hub_names
+    }
+    if all(old == new for old, new in names.items()):
+        return estate
+    hubs = tuple(
+        hub.model_copy(update={"name": names.get(hub.name, hub.name)}) if hub.fleet_id else hub
+        for hub in estate.hubs
+    )
+    gaps = tuple(
+        gap.model_copy(update={"target": names[gap.target]})
+        if gap.scope == "hub" and gap.target in names
+        else gap
+        for gap in estate.coverage.gaps
+    )
+    return estate.model_copy(
+        update={"hubs": hubs, "coverage": estate.coverage.model_copy(update={"gaps": gaps})}
+    )
+
+
 def _hubs(shards: Sequence[Estate], fleet_order: dict[str, int]) -> list[Hub]:
     """Discovered hubs in their fleet's order, then kubeconfig hubs (shard 0's); a name given twice once,
     at its first place with its last reading (as one collection keeps a kubeconfig hub over discovery)."""
@@ -118,9 +145,10 @@ def merge_shards(shards: Sequence[tuple[str, Estate]], max_spread: timedelta = M
             f"(at most {max_spread.total_seconds() / 60:,.0f} allowed: --max-spread MINUTES): a shard left "
             "from an earlier run?"
         )
-    estates = [estate for _, estate, _ in checked]
+    fleets = sorted((f for _, e, _ in checked for f in e.fleets), key=lambda f: normalize_id(f.id))
+    names = hub_names(fleets)
+    estates = [_renamed(estate, names) for _, estate, _ in checked]
     first = estates[0]
-    fleets = sorted((f for estate in estates for f in estate.fleets), key=lambda f: normalize_id(f.id))
     clusters = attach_memberships(
         sorted(
             (c.model_copy(update={"fleet_memberships": ()}) for estate in estates for c in estate.clusters),

@@ -27,6 +27,7 @@ from auditor.collectors.hub.kubeconfig import context_problem, hub_from_config_d
 from auditor.collectors.hub.read import HubFault, HubReadOptions, failed_collection, one_line
 from auditor.collectors.interface import HubCollection
 from auditor.inventory import Fleet
+from auditor.inventory.base import normalize_id
 
 OPERATION = "listCredentials"
 SIGN_IN_OPERATION = "hub sign-in"
@@ -175,17 +176,23 @@ class FleetCredentials:
 def fleet_hubs(
     fleets: Sequence[Fleet], credentials: FleetCredentials, options: HubReadOptions | None = None
 ) -> tuple[list[FleetHub], list[str]]:
-    """One hub source per fleet with a hub profile, and a note for each hubless fleet (it has no hub).
-
-    A hub is named after its fleet; fleets of the same name (other groups or subscriptions) are named by
-    their ARM id instead, so that no hub replaces another."""
+    """One hub source per fleet with a hub profile (named by :func:`hub_names`), and a note for each
+    hubless fleet (it has no hub)."""
     sources: list[FleetHub] = []
     notes: list[str] = []
-    names = Counter(fleet.name.lower() for fleet in fleets if fleet.hub_profile is not None)
+    names = hub_names(fleets)
     for fleet in fleets:
         if fleet.hub_profile is None:
             notes.append(f"fleet {fleet.name} has no hub (hubless fleet): no hub to read")
             continue
-        name = fleet.name if names[fleet.name.lower()] == 1 else fleet.id
+        name = names[normalize_id(fleet.id)]
         sources.append(FleetHub(fleet, credentials.kubeconfig, credentials.hub_token, options, name=name))
     return sources, notes
+
+
+def hub_names(fleets: Sequence[Fleet]) -> dict[str, str]:
+    """Normalized fleet id -> its hub's name: the fleet's name; fleets of the same name (other groups or
+    subscriptions) by their ARM id instead, so that no hub replaces another."""
+    with_hubs = [fleet for fleet in fleets if fleet.hub_profile is not None]
+    counts = Counter(fleet.name.lower() for fleet in with_hubs)
+    return {normalize_id(f.id): f.name if counts[f.name.lower()] == 1 else f.id for f in with_hubs}

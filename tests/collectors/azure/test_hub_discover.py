@@ -331,3 +331,45 @@ def test_shards_take_their_fleets_hubs_and_shard_0_the_kubeconfig_hubs(
     )
     single.pop("collectedAt"), merged.pop("collectedAt")
     assert merged == single
+
+
+def test_shards_name_hubs_of_fleets_sharing_a_name_as_one_collection(
+    start_arm: Callable[[ArmEstate], FakeArm], fake_hub: FakeKubeApi, tmp_path: Path
+) -> None:
+    """Two fleets named fleet-1 in subscriptions of different shards: each shard alone would name its hub
+    fleet-1; merged, both hubs are kept, named by their fleet's id as one collection names them."""
+    from auditor.shard import owner
+    from tests.fakes.arm_estate import subscription_id
+
+    elsewhere = next(
+        subscription_id(i) for i in range(1, 50) if owner(subscription_id(i), 2) != owner(SUBSCRIPTION, 2)
+    )
+    estate = example_estate()
+    estate.add_subscription(SUBSCRIPTION, "examples")
+    estate.add_subscription(elsewhere, "elsewhere")
+    [row] = [r for r in estate.tables["resources"] if r["type"] == FLEET_TYPE]
+    other = fleet_arm_id(elsewhere, "rg2", "fleet-1")
+    estate.add_fleet(copy.deepcopy(row) | {"id": other, "resourceGroup": "rg2", "subscriptionId": elsewhere})
+    fake = start_arm(estate)
+    fake_hub.add_example("crp-pickfixed-apply-failed.yaml")
+    fake_hub.token = TOKEN
+    fake.fleet_hubs = {norm(FLEET_ID): fake_hub}  # type: ignore[attr-defined]  # the other fleet: 400, no hub
+    common = ["--arm-endpoint", fake.base, "--fleet-hubs", "discover", "--allow-partial"]
+    assert run("collect", "-o", str(tmp_path / "single.json"), *common)[0] == 0
+    for index in range(2):
+        assert (
+            run("collect", "-o", str(tmp_path / f"shard-{index}.json"), *common, "--shard", f"{index}/2")[0]
+            == 0
+        )
+        [hub] = json.loads((tmp_path / f"shard-{index}.json").read_text(encoding="utf-8"))["hubs"]
+        assert hub["name"] == "fleet-1"  # alone in its shard, the fleet's name is unique
+    shards = [str(tmp_path / f"shard-{index}.json") for index in range(2)]
+    assert (
+        run("merge", "--inventory", *shards, "-o", str(tmp_path / "merged.json"), "--allow-partial")[0] == 0
+    )
+    single, merged = (
+        json.loads((tmp_path / f"{n}.json").read_text(encoding="utf-8")) for n in ("single", "merged")
+    )
+    assert sorted(h["name"] for h in merged["hubs"]) == sorted([FLEET_ID, other])
+    single.pop("collectedAt"), merged.pop("collectedAt")
+    assert merged == single
