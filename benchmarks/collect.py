@@ -59,14 +59,19 @@ def serve(args: argparse.Namespace) -> None:
         print(json.dumps({"throttled": throttled, "cpu_s": cpu}))
 
 
-def measure_ours(base: str, workers: int) -> dict[str, Any]:
+def measure_ours(base: str, workers: int, processes: int = 1) -> dict[str, Any]:
     from azure.identity import DefaultAzureCredential
 
     from auditor.collectors.azure.collector import AzureCollector
     from auditor.collectors.azure.settings import AzureSettings
+    from auditor.collectors.processes import collect_in_processes
 
+    settings = AzureSettings(arm_endpoint=base, workers=workers)
     with DefaultAzureCredential() as credential:
-        estate = AzureCollector(credential, AzureSettings(arm_endpoint=base, workers=workers)).collect()
+        if processes > 1:  # as `collect --processes P`: each worker signs in with its own credential
+            estate = collect_in_processes(settings, processes, credential, DefaultAzureCredential)
+        else:
+            estate = AzureCollector(credential, settings).collect()
     return {"clusters": len(estate.clusters), "gaps": len(estate.coverage.gaps)}
 
 
@@ -103,11 +108,16 @@ def measure_sequential(base: str) -> dict[str, Any]:
 def measure(args: argparse.Namespace) -> None:
     """Child process: one measurement; prints wall time, peak RSS and what was read."""
     started = time.perf_counter()
-    read = measure_ours(args.base, args.workers) if args.measure == "ours" else measure_sequential(args.base)
+    if args.measure == "ours":
+        read = measure_ours(args.base, args.workers, args.processes)
+    else:
+        read = measure_sequential(args.base)
     wall = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = usage.ru_utime + usage.ru_stime
-    print(json.dumps(read | {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024, "cpu_s": cpu}))
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)  # forked collection workers, if any
+    cpu = usage.ru_utime + usage.ru_stime + workers.ru_utime + workers.ru_stime
+    peak = {"peak_rss_mb": usage.ru_maxrss / 1024, "worker_peak_rss_mb": workers.ru_maxrss / 1024}
+    print(json.dumps(read | {"wall_s": wall, "cpu_s": cpu} | peak))
 
 
 def _stats(base: str, ca: str) -> dict[str, Any]:
@@ -118,7 +128,7 @@ def _stats(base: str, ca: str) -> dict[str, Any]:
     return stats
 
 
-def run(mode: str, clusters: int, args: argparse.Namespace) -> dict[str, Any]:
+def run(mode: str, clusters: int, args: argparse.Namespace, processes: int = 1) -> dict[str, Any]:
     script = str(Path(__file__).resolve())
     server = subprocess.Popen(
         [
@@ -159,6 +169,8 @@ def run(mode: str, clusters: int, args: argparse.Namespace) -> dict[str, Any]:
                 info["base"],
                 "--workers",
                 str(args.workers),
+                "--processes",
+                str(processes),
             ],
             env=env,
             capture_output=True,
@@ -194,6 +206,9 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.04)
     parser.add_argument("--baseline-clusters", type=int, default=1_000)
     parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument(
+        "--processes", type=int, default=2, help="processes of the second run of ours (collect --processes)"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--measure", choices=["ours", "sequential"], help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)
@@ -208,6 +223,7 @@ def main() -> None:
 
 def compare(args: argparse.Namespace) -> None:
     ours = run("ours", args.clusters, args)
+    parallel = run("ours", args.clusters, args, args.processes) if args.processes > 1 else None
     baseline = run("sequential", min(args.baseline_clusters, args.clusters), args)
     scale = args.clusters / baseline["clusters"]
     print(
@@ -216,22 +232,38 @@ def compare(args: argparse.Namespace) -> None:
         f"ARM reads {READS[0]} burst + {READS[1]:.0f}/s per subscription"
     )
     print(f"{'':<22}{'clusters':>9}{'wall s':>10}{'requests':>10}{'429s':>6}{'peak RSS MB':>13}")
-    for name, row in (("ours", ours), ("sequential SDK loop", baseline)):
+    rows = [("ours", ours), ("sequential SDK loop", baseline)]
+    if parallel:
+        rows.insert(1, (f"ours, --processes {args.processes}", parallel))
+    for name, row in rows:
+        workers = (
+            f"  (+ workers' peak {row['worker_peak_rss_mb']:.0f})" if row.get("worker_peak_rss_mb") else ""
+        )
         print(
             f"{name:<22}{row['clusters']:>9}{row['wall_s']:>10.1f}{row['requests']:>10}{row['throttled']:>6}"
-            f"{row['peak_rss_mb']:>13.0f}"
+            f"{row['peak_rss_mb']:>13.0f}{workers}"
         )
     print(
         f"CPU during ours: collector {ours['cpu_s']:.1f} s + fake {ours['fake_cpu_s']:.1f} s over "
         f"{ours['wall_s']:.1f} s wall on {os.cpu_count()} cores"
     )
-    for name, row in (("ours", ours), ("sequential SDK loop", baseline)):
+    if parallel:
+        print(
+            f"CPU during ours --processes {args.processes}: collector processes {parallel['cpu_s']:.1f} s + fake "
+            f"{parallel['fake_cpu_s']:.1f} s over {parallel['wall_s']:.1f} s wall"
+        )
+    for name, row in rows:
         if row["throttled"]:
             print(f"429s of {name} by route: {row['throttled_by_route']}")
     extrapolated = baseline["wall_s"] * scale
     print(
         f"sequential extrapolated to {args.clusters} clusters: {extrapolated:.0f} s "
         f"(x{scale:.0f} of the measured run); ratio sequential/ours: {extrapolated / ours['wall_s']:.1f}x"
+        + (
+            f", sequential/ours --processes {args.processes}: {extrapolated / parallel['wall_s']:.1f}x"
+            if parallel
+            else ""
+        )
     )
     if ours["clusters"] != args.clusters or ours["gaps"]:
         sys.exit(f"ours read {ours['clusters']} clusters with {ours['gaps']} gaps: expected all, none")

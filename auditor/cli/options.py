@@ -428,19 +428,20 @@ SHARD = OptionGroup(
     lambda v, _: v["shard"],
 )
 
-PROCESSES = OptionGroup(
-    "processes",
-    (
-        click.Option(
-            ["--processes"],
-            type=click.IntRange(1, 64),
-            metavar="P",
-            help="Evaluate in P processes (this one and P-1 forked workers, each every P-th resource). "
-            "Default: the CPUs available (a container's CPU limit included), "
-            "at most one per 2,000 resources.",
-        ),
-    ),
-    lambda v, _: v["processes"],
+
+def _processes(help_text: str) -> OptionGroup[int | None]:
+    option = click.Option(["--processes"], type=click.IntRange(1, 64), metavar="P", help=help_text)
+    return OptionGroup("processes", (option,), lambda v, _: v["processes"])
+
+
+PROCESSES = _processes(
+    "Evaluate in P processes (this one and P-1 forked workers, each every P-th resource; default: the "
+    "CPUs available, a container's CPU limit included, at most one per 2,000 resources). Given, a live "
+    "scan also collects in P processes (shard i of P each)."
+)
+COLLECT_PROCESSES = _processes(
+    "Collect in P processes: this one reads shard 0 of P, P-1 forked workers (each signing in on its "
+    "own) the others; joined in memory as `merge --inventory` would. Default: 1."
 )
 
 QUIET = OptionGroup(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from azure.core.credentials import TokenCredential
 
 from auditor.cli import echo
 from auditor.cli.calendar import choose_calendar
@@ -16,6 +18,7 @@ from auditor.cli.live import call_log, credential, progress_bars
 from auditor.cli.option_group import validated
 from auditor.cli.options import (
     ALLOW_PARTIAL,
+    COLLECT_PROCESSES,
     EXIT_CODES_HELP,
     GATE,
     HUBS,
@@ -87,10 +90,19 @@ class _HistoryRun:
             return None
 
 
-def _gather(source: SourceOptions, hubs: HubConfig, live: LiveOptions, quiet: bool) -> Estate:
-    """Check the hub kubeconfig, then read the estate (live: with a credential, progress and -v log)."""
+def _gather(
+    source: SourceOptions, hubs: HubConfig, live: LiveOptions, quiet: bool, processes: int | None = None
+) -> Estate:
+    """Check the hub kubeconfig, then read the estate (live: with a credential, progress and -v log;
+    ``processes``: collect in that many processes, each signing in on its own)."""
     notes = (lambda _note: None) if quiet else (lambda note: echo.err(f"aks-auditor: note: {note}"))
-    gatherer = EstateGatherer(source, hubs, live.azure, notes=notes)
+
+    def make_credential() -> AbstractContextManager[TokenCredential | None]:
+        return credential(live.azure, needed=True)
+
+    gatherer = EstateGatherer(
+        source, hubs, live.azure, notes=notes, processes=processes or 1, make_credential=make_credential
+    )
     with (
         call_log(live.verbose),
         progress_bars(quiet or not source.is_live) as progress,
@@ -168,7 +180,7 @@ def scan(
     history = _HistoryRun(gate.history)
     check_only(remediate.plan.only, {policy.spec.id for policy in configured})
     given = choose_calendar(policies.calendar, demo=False, max_age_days=policies.calendar_max_age_days)
-    estate = _gather(config.source, config.hubs, config.live, config.quiet)
+    estate = _gather(config.source, config.hubs, config.live, config.quiet, processes)
     # Without --release-calendar, the demo estate (and copies of it) is judged with its own calendar.
     calendar = (
         given
@@ -237,9 +249,16 @@ def scan(
 @ALLOW_PARTIAL
 @LIVE
 @SHARD
+@COLLECT_PROCESSES
 @QUIET
 def collect(
-    output: Path, hubs: HubConfig, allow_partial: bool, live: LiveOptions, shard: Shard | None, quiet: bool
+    output: Path,
+    hubs: HubConfig,
+    allow_partial: bool,
+    live: LiveOptions,
+    shard: Shard | None,
+    processes: int | None,
+    quiet: bool,
 ) -> None:
     """Read the estate live from Azure (and Fleet hubs) and write it as a snapshot (gaps: exit 3)."""
     if shard is not None:
@@ -248,7 +267,7 @@ def collect(
         CollectConfig, live=live, hubs=hubs, allow_partial=allow_partial, output=output, quiet=quiet
     )
     check_snapshot_target(config.output)
-    estate = _gather(SourceOptions(), config.hubs, config.live, config.quiet)
+    estate = _gather(SourceOptions(), config.hubs, config.live, config.quiet, processes)
     write_output(config.output, dump_model(estate), "snapshot")
     gaps = estate.coverage.gaps
     if not config.quiet:

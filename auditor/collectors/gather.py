@@ -13,6 +13,7 @@ from auditor.collectors.azure.settings import AzureSettings
 from auditor.collectors.hub.kubeconfig import hubs_from_kubeconfig
 from auditor.collectors.interface import HubSource
 from auditor.collectors.merge import with_hubs
+from auditor.collectors.processes import MakeCredential, collect_in_processes
 from auditor.collectors.sources import FleetHubSource, HubConfig, SourceOptions
 from auditor.demo import load_demo_estate
 from auditor.errors import ConfigError
@@ -41,11 +42,18 @@ class EstateGatherer:
         azure: AzureSettings,
         *,
         notes: Notes = _ignore,
+        processes: int = 1,
+        make_credential: MakeCredential | None = None,
     ) -> None:
         self._source = source
         self._hubs = hubs
         self._azure = azure
         self._notes = notes
+        #: Live: collect in this many processes (each with a credential from ``make_credential``).
+        self._processes = processes
+        self._make_credential = make_credential
+        if processes > 1 and azure.shard is not None:
+            raise ConfigError("--processes with --shard: one shard is collected by one process")
         # A missing kubeconfig or an unknown context is exit 2 here, before any API call or file read.
         self._kubeconfig_hubs: list[HubSource] = (
             list(hubs_from_kubeconfig(hubs.kubeconfig, hubs.contexts)) if hubs.kubeconfig else []
@@ -62,7 +70,12 @@ class EstateGatherer:
         else:
             if credential is None:
                 raise ConfigError("a live scan needs an Azure credential")
-            estate = AzureCollector(credential, self._azure, progress=progress).collect()
+            if self._processes > 1 and self._make_credential is not None:
+                estate = collect_in_processes(
+                    self._azure, self._processes, credential, self._make_credential, progress
+                )
+            else:
+                estate = AzureCollector(credential, self._azure, progress=progress).collect()
         shard = self._azure.shard
         # A kubeconfig hub's fleet is unknown until it is read: with shards, shard 0 reads it.
         hubs = list(self._kubeconfig_hubs) if shard is None or shard.index == 0 else []

@@ -12,7 +12,7 @@ may read the same region's catalog), gaps of any shard are gaps of the whole, th
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from auditor.collectors.azure.fleet_credentials import hub_names
@@ -33,7 +33,9 @@ def _subscription_of(resource_id: str) -> str:
     return parts[1] if len(parts) > 1 and parts[0].lower() == "subscriptions" else ""
 
 
-def _check(shards: Sequence[tuple[str, Estate]]) -> list[tuple[str, Estate, ShardInfo]]:
+def _check(
+    shards: Sequence[tuple[str, Estate]], lost: Mapping[int, str]
+) -> list[tuple[str, Estate, ShardInfo]]:
     checked = []
     for origin, estate in shards:
         if estate.shard is None:
@@ -61,7 +63,7 @@ def _check(shards: Sequence[tuple[str, Estate]]) -> list[tuple[str, Estate, Shar
         if shard.index in seen:
             raise InputError(f"{seen[shard.index]} and {origin} are both shard {shard.index}/{shard.count}")
         seen[shard.index] = origin
-    missing = [index for index in range(info.count) if index not in seen]
+    missing = [index for index in range(info.count) if index not in seen and index not in lost]
     if missing:
         given = ", ".join(f"{index}/{info.count}" for index in sorted(seen))
         raise InputError(
@@ -107,6 +109,16 @@ def _renamed(estate: Estate, hub_names: dict[str, str]) -> Estate:
     )
 
 
+def _lost(index: int, shard: ShardInfo | None, why: str) -> CoverageGap:
+    count = shard.count if shard else 0
+    return CoverageGap(
+        scope="collection",
+        target=f"shard {index}/{count}",
+        operation="collect the shard's subscriptions",
+        reason=f"{why}: its subscriptions were not read",
+    )
+
+
 def _hubs(shards: Sequence[Estate], fleet_order: dict[str, int]) -> list[Hub]:
     """Discovered hubs in their fleet's order, then kubeconfig hubs (shard 0's); a name given twice once,
     at its first place with its last reading (as one collection keeps a kubeconfig hub over discovery)."""
@@ -130,12 +142,20 @@ def _gaps(shards: Sequence[Estate], hubs: Sequence[Hub]) -> tuple[CoverageGap, .
     return (*collected, *of_hubs)
 
 
-def merge_shards(shards: Sequence[tuple[str, Estate]], max_spread: timedelta = MAX_SPREAD) -> Estate:
+def merge_shards(
+    shards: Sequence[tuple[str, Estate]],
+    max_spread: timedelta = MAX_SPREAD,
+    lost: Mapping[int, str] | None = None,
+) -> Estate:
     """The estate of one collection from all its shards (``origin`` names each in an error); shards
-    collected more than ``max_spread`` apart are refused (a stale shard would be a silently old slice)."""
+    collected more than ``max_spread`` apart are refused (a stale shard would be a silently old slice).
+
+    ``lost``: shards that could not be collected at all (index -> why), a coverage gap each instead of a
+    refusal (collection in processes: a worker that died)."""
     if not shards:
         raise InputError("merge needs the snapshot of every shard")
-    checked = _check(shards)
+    lost = lost or {}
+    checked = _check(shards, lost)
     oldest = min(checked, key=lambda item: item[1].collected_at)
     newest = max(checked, key=lambda item: item[1].collected_at)
     spread = newest[1].collected_at - oldest[1].collected_at
@@ -179,7 +199,14 @@ def merge_shards(shards: Sequence[tuple[str, Estate]], max_spread: timedelta = M
             management_groups=first.scope.management_groups,
             hub_contexts=tuple(hub.name for hub in hubs),
         ),
-        coverage=Coverage(read=dict(sorted(read.items())), gaps=_gaps(estates, hubs), notes=tuple(notes)),
+        coverage=Coverage(
+            read=dict(sorted(read.items())),
+            gaps=(
+                *_gaps(estates, hubs),
+                *(_lost(index, first.shard, why) for index, why in sorted(lost.items())),
+            ),
+            notes=tuple(notes),
+        ),
         clusters=tuple(clusters),
         catalogs=tuple(catalogs[key] for key in sorted(catalogs)),
         fleets=tuple(fleets),

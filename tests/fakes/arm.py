@@ -188,6 +188,11 @@ class FakeArm:
         with self._lock:
             self.log.append(call)
 
+    def new_graph_window(self) -> None:
+        """Start a fresh Resource Graph quota window (as if the caller had been quiet for a while)."""
+        with self._lock:
+            self._window = (0.0, 0)
+
     def take_graph_quota(self) -> tuple[int, float]:
         """(requests left in the window after this one, seconds until it resets); < 0 left = over quota."""
         if self.graph_quota is None:

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from auditor.inventory.snapshot import dump_model
 from auditor.policies.parallel import MIN_RESOURCES_PER_PROCESS, available_cpus, default_processes
 from benchmarks.generate_estate import build_estate
 from tests.conftest import run_cli
+from tests.processes import HAS_PROC, kill_a_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,35 +53,13 @@ def test_a_generated_estate_in_two_processes_is_the_same(snapshot: Path, tmp_pat
     assert one[1]["summary"] == two[1]["summary"]
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="ascii")
-    except OSError:
-        return []
-    return [int(child) for child in text.split()]
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
-
-
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc to find the worker")
+@pytest.mark.skipif(not HAS_PROC, reason="needs Linux /proc to find the worker")
 def test_a_killed_worker_is_a_gap_never_a_smaller_pass(snapshot: Path, tmp_path: Path) -> None:
     out = tmp_path / "killed"
     command = [sys.executable, "-m", "auditor", "scan", "--inventory", str(snapshot), "--processes", "2"]
     command += ["--format", "json", "--output-dir", str(out), "-q"]
     scanning = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    killed = None
-    while killed is None and time.monotonic() < deadline and scanning.poll() is None:
-        for child in _children(scanning.pid):
-            if _cmdline(child) == _cmdline(scanning.pid):  # a forked worker, not a helper it ran
-                os.kill(child, signal.SIGKILL)
-                killed = child
-        time.sleep(0.005)
+    killed = kill_a_worker(scanning)  # a forked worker, not a helper it ran
     _, err = scanning.communicate(timeout=120)
     assert killed is not None, "the worker was never seen"
     assert scanning.returncode == 3, err

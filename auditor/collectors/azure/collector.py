@@ -21,7 +21,7 @@ from auditor.collectors.azure.assemble import PARSERS, Assembler, QueryResult
 from auditor.collectors.azure.clients import AzureClients
 from auditor.collectors.azure.dispatch import FairDispatch
 from auditor.collectors.azure.fleet_runs import FleetRuns, needs_run_times, with_run_times
-from auditor.collectors.azure.graph import BatchResult, GraphQuery, ResourceGraph, describe
+from auditor.collectors.azure.graph import BatchResult, GraphQuery, QuotaGate, ResourceGraph, describe
 from auditor.collectors.azure.pacing import DEFAULT_READ_LIMITS, ReadLimits
 from auditor.collectors.azure.settings import AzureSettings
 from auditor.collectors.interface import PayloadError
@@ -78,17 +78,19 @@ class AzureCollector:
         *,
         progress: Progress | None = None,
         read_limits: ReadLimits | None = DEFAULT_READ_LIMITS,
+        quota: QuotaGate | None = None,
     ) -> None:
         self._credential = credential
         self._settings = settings
         self._progress = progress
         self._read_limits = read_limits
+        self._quota = quota
 
     def collect(self) -> Estate:
         collected_at = datetime.now(UTC)
         clients = AzureClients(self._credential, self._settings, read_limits=self._read_limits)
         try:
-            return _Run(clients, self._settings, self._progress).estate(collected_at)
+            return _Run(clients, self._settings, self._progress, self._quota).estate(collected_at)
         except ClientAuthenticationError as error:
             raise CollectionError(
                 f"Azure authentication failed: {_first_line(error)}",
@@ -102,7 +104,13 @@ class AzureCollector:
 class _Run:
     """State of one collection: clients, the gaps found so far and the worker pool."""
 
-    def __init__(self, clients: AzureClients, settings: AzureSettings, progress: Progress | None) -> None:
+    def __init__(
+        self,
+        clients: AzureClients,
+        settings: AzureSettings,
+        progress: Progress | None,
+        quota: QuotaGate | None = None,
+    ) -> None:
         self.settings = settings
         self.progress = progress
         self.graph = ResourceGraph(
@@ -111,6 +119,7 @@ class _Run:
             batch_size=settings.subscription_batch,
             backoff=settings.retry_backoff,
             retries=settings.throttle_retries,
+            gate=quota,
         )
         self.aks = AksApi(clients)
         self.fleet_runs = FleetRuns(clients)

@@ -77,23 +77,66 @@ def _seconds(value: str | None) -> float | None:
     return min(hours * 3600 + minutes * 60 + seconds, _MAX_WAIT)
 
 
-class _QuotaGate:
-    """Shared by every thread querying ARG: nobody sends before the user quota has reset."""
+#: Azure's default Resource Graph user quota: 15 requests per 5-second window (throttling guidance).
+DEFAULT_USER_QUOTA = 15
+DEFAULT_WINDOW = 5.0
+_NOT_BEFORE, _QUOTA, _SENT, _WINDOW_END = range(4)
 
-    def __init__(self, sleep: Callable[[float], None]) -> None:
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._not_before = 0.0
 
-    def wait(self) -> None:
+class QuotaGate:
+    """Shared by every thread querying ARG: at most the user quota's requests are sent per window, and
+    nobody sends before a quota answered as spent (or a 429) has reset.
+
+    The quota starts as Azure's default and grows to what ARG reports (``x-ms-user-quota-remaining`` + 1
+    can never exceed it, however late an answer arrives); the window ends when
+    ``x-ms-user-quota-resets-after`` says (Azure's default window until an answer has said so). Another
+    caller spending the same quota is met as before: its 429s and its "0 remaining" hold everyone.
+
+    The quota is per caller, not per process: collection worker processes (auditor/collectors/
+    processes.py) share one gate through :meth:`shared` — a lock and its state in shared memory, created
+    before they are forked — so that together they never send more than the quota.
+    """
+
+    def __init__(self, lock: Any = None, state: Any = None) -> None:
+        self._lock = lock if lock is not None else threading.Lock()
+        self._state = state if state is not None else [0.0, float(DEFAULT_USER_QUOTA), 0.0, 0.0]
+
+    @classmethod
+    def shared(cls, context: Any) -> QuotaGate:
+        """One gate for this process and the processes it forks (``context``: a multiprocessing context)."""
+        return cls(context.Lock(), context.Array("d", [0.0, float(DEFAULT_USER_QUOTA), 0.0, 0.0], lock=False))
+
+    def acquire(self, sleep: Callable[[float], None]) -> None:
+        """Wait until a request fits in this window's quota, then count it."""
+        while True:
+            with self._lock:
+                state, now = self._state, time.monotonic()
+                if state[_WINDOW_END] and now >= state[_WINDOW_END]:  # a new window
+                    state[_SENT], state[_WINDOW_END] = 0.0, 0.0
+                if now >= state[_NOT_BEFORE] and state[_SENT] < state[_QUOTA]:
+                    if not state[_SENT]:
+                        state[_WINDOW_END] = now + DEFAULT_WINDOW  # until an answer says when it ends
+                    state[_SENT] += 1
+                    return
+                wait_for = state[_NOT_BEFORE] if now < state[_NOT_BEFORE] else state[_WINDOW_END]
+                delay = max(wait_for - now, 0.05)
+            sleep(min(delay, _MAX_WAIT))
+
+    def release(self, remaining: str | None, resets_after: float | None, pad: float) -> None:
+        """An answer came: what ARG says is left (after it) and when its window resets."""
         with self._lock:
-            delay = self._not_before - time.monotonic()
-        if delay > 0:
-            self._sleep(delay)
+            state, now = self._state, time.monotonic()
+            if resets_after is not None:
+                state[_WINDOW_END] = now + resets_after + pad
+            if remaining is not None and remaining.isdigit():
+                state[_QUOTA] = max(state[_QUOTA], float(remaining) + 1)
+                if remaining == "0":
+                    state[_NOT_BEFORE] = max(state[_NOT_BEFORE], now + (resets_after or 0.0) + pad)
 
     def hold(self, seconds: float) -> None:
+        """Nobody sends for ``seconds`` (a 429)."""
         with self._lock:
-            self._not_before = max(self._not_before, time.monotonic() + seconds)
+            self._state[_NOT_BEFORE] = max(self._state[_NOT_BEFORE], time.monotonic() + seconds)
 
 
 @dataclass
@@ -117,6 +160,7 @@ class ResourceGraph:
         backoff: float,
         retries: int,
         sleep: Callable[[float], None] = time.sleep,
+        gate: QuotaGate | None = None,
     ) -> None:
         self._client = client
         self._page_size = page_size
@@ -124,7 +168,7 @@ class ResourceGraph:
         self._backoff = backoff
         self._retries = retries
         self._sleep = sleep
-        self._gate = _QuotaGate(sleep)
+        self._gate = gate or QuotaGate()
         # Without a backoff (tests against the fake) the reset time is taken as exact.
         self._pad = _RESETS_GRANULARITY if backoff > 0 else 0.0
 
@@ -193,14 +237,17 @@ class ResourceGraph:
     def _page(self, request: QueryRequest, query: GraphQuery) -> tuple[list[Mapping[str, Any]], str | None]:
         attempt = 0
         while True:
-            self._gate.wait()
+            self._gate.acquire(self._sleep)
+            answered: Mapping[str, str] = {}
             try:
                 body, headers = self._client.resources(request, cls=_raw)
+                answered = headers
             except HttpResponseError as error:
+                response: Any = error.response
+                answered = response.headers if response is not None else {}
                 if error.status_code != 429 or attempt >= self._retries:
                     raise
-                response: Any = error.response
-                wait = _seconds(response.headers.get("x-ms-user-quota-resets-after") if response else None)
+                wait = _seconds(answered.get("x-ms-user-quota-resets-after"))
                 self._gate.hold(wait + self._pad if wait is not None else self._backoff * 2**attempt)
             except (ServiceRequestError, ServiceResponseError):
                 # Queries are read-only, so a POST whose connection broke is safe to send again.
@@ -208,10 +255,13 @@ class ResourceGraph:
                     raise
                 self._sleep(self._backoff * 2**attempt)
             else:
-                if headers.get("x-ms-user-quota-remaining") == "0":
-                    resets = _seconds(headers.get("x-ms-user-quota-resets-after")) or 0.0
-                    self._gate.hold(resets + self._pad)
                 return _data(body, query)
+            finally:
+                self._gate.release(
+                    answered.get("x-ms-user-quota-remaining"),
+                    _seconds(answered.get("x-ms-user-quota-resets-after")),
+                    self._pad,
+                )
             attempt += 1
 
 
