@@ -80,7 +80,8 @@ def _seconds(value: str | None) -> float | None:
 #: Azure's default Resource Graph user quota: 15 requests per 5-second window (throttling guidance).
 DEFAULT_USER_QUOTA = 15
 DEFAULT_WINDOW = 5.0
-_NOT_BEFORE, _QUOTA, _SENT, _WINDOW_END = range(4)
+_NOT_BEFORE, _QUOTA, _SENT, _WINDOW_END, _WINDOW = range(5)
+_INITIAL = (0.0, float(DEFAULT_USER_QUOTA), 0.0, 0.0, 0.0)
 
 
 class QuotaGate:
@@ -99,34 +100,36 @@ class QuotaGate:
 
     def __init__(self, lock: Any = None, state: Any = None) -> None:
         self._lock = lock if lock is not None else threading.Lock()
-        self._state = state if state is not None else [0.0, float(DEFAULT_USER_QUOTA), 0.0, 0.0]
+        self._state = state if state is not None else list(_INITIAL)
 
     @classmethod
     def shared(cls, context: Any) -> QuotaGate:
         """One gate for this process and the processes it forks (``context``: a multiprocessing context)."""
-        return cls(context.Lock(), context.Array("d", [0.0, float(DEFAULT_USER_QUOTA), 0.0, 0.0], lock=False))
+        return cls(context.Lock(), context.Array("d", _INITIAL, lock=False))
 
-    def acquire(self, sleep: Callable[[float], None]) -> None:
-        """Wait until a request fits in this window's quota, then count it."""
+    def acquire(self, sleep: Callable[[float], None]) -> float:
+        """Wait until a request fits in this window's quota, then count it; the window it was sent in."""
         while True:
             with self._lock:
                 state, now = self._state, time.monotonic()
                 if state[_WINDOW_END] and now >= state[_WINDOW_END]:  # a new window
                     state[_SENT], state[_WINDOW_END] = 0.0, 0.0
+                    state[_WINDOW] += 1
                 if now >= state[_NOT_BEFORE] and state[_SENT] < state[_QUOTA]:
                     if not state[_SENT]:
                         state[_WINDOW_END] = now + DEFAULT_WINDOW  # until an answer says when it ends
                     state[_SENT] += 1
-                    return
+                    return float(state[_WINDOW])
                 wait_for = state[_NOT_BEFORE] if now < state[_NOT_BEFORE] else state[_WINDOW_END]
                 delay = max(wait_for - now, 0.05)
             sleep(min(delay, _MAX_WAIT))
 
-    def release(self, remaining: str | None, resets_after: float | None, pad: float) -> None:
-        """An answer came: what ARG says is left (after it) and when its window resets."""
+    def release(self, window: float, remaining: str | None, resets_after: float | None, pad: float) -> None:
+        """An answer came to a request sent in ``window``: what ARG says is left and when it resets (the
+        end of an earlier window, from a late answer, must not end the current one)."""
         with self._lock:
             state, now = self._state, time.monotonic()
-            if resets_after is not None:
+            if resets_after is not None and window == state[_WINDOW]:
                 state[_WINDOW_END] = now + resets_after + pad
             if remaining is not None and remaining.isdigit():
                 state[_QUOTA] = max(state[_QUOTA], float(remaining) + 1)
@@ -237,7 +240,7 @@ class ResourceGraph:
     def _page(self, request: QueryRequest, query: GraphQuery) -> tuple[list[Mapping[str, Any]], str | None]:
         attempt = 0
         while True:
-            self._gate.acquire(self._sleep)
+            window = self._gate.acquire(self._sleep)
             answered: Mapping[str, str] = {}
             try:
                 body, headers = self._client.resources(request, cls=_raw)
@@ -258,6 +261,7 @@ class ResourceGraph:
                 return _data(body, query)
             finally:
                 self._gate.release(
+                    window,
                     answered.get("x-ms-user-quota-remaining"),
                     _seconds(answered.get("x-ms-user-quota-resets-after")),
                     self._pad,
