@@ -67,6 +67,8 @@ class ScopeSection(_Section):
 class CollectionSection(_Section):
     deep: bool | None = None
     workers: int | None = Field(default=None, ge=1, le=128)
+    #: ``--processes``: evaluation (and, given, live collection) in this many processes.
+    processes: int | None = Field(default=None, ge=1, le=64)
 
 
 class HubsSection(_Section):

@@ -178,7 +178,7 @@ def test_every_file_key_has_a_flag_and_the_schema_matches_the_example() -> None:
             "source": {"inventory": "e.json", "demo": False},
             "scope": {"subscriptions": ["s"], "managementGroups": ["m"], "excludeSubscriptions": ["x"],
                       "tenant": "t", "cloud": "AzureCloud", "armEndpoint": "https://a", "armAudience": "b"},
-            "collection": {"deep": True, "workers": 2},
+            "collection": {"deep": True, "workers": 2, "processes": 2},
             "hubs": {"kubeconfig": "k", "contexts": ["c"], "fleetHubs": "discover"},
             "policies": full.policies.model_dump(by_alias=True, exclude_none=True)
             | {"enable": ["AKS-012"], "releaseCalendar": "c.json"},
@@ -223,6 +223,7 @@ BAD = [
     ("gate:\n  failOn: hihg\n",
      "gate.failOn: Input should be 'critical', 'high', 'medium', 'low', 'info' or 'none' (got \"hihg\")"),
     ("collection:\n  workers: 0\n", "collection.workers: Input should be greater than or equal to 1 (got 0)"),
+    ("collection:\n  processes: 65\n", "collection.processes: Input should be less than or equal to 64 (got 65)"),
     ("outputs:\n  formats: [pdf]\n", "outputs.formats.0: Input should be 'json', 'sarif', 'html', 'junit' or "
      "'markdown' (got \"pdf\")"),
     ("version: 2\n", "version: expected 1 (this aks-auditor reads version 1) (got 2)"),

@@ -54,6 +54,7 @@ KEYS: tuple[Key, ...] = tuple(
         ("scope.armAudience", "--arm-audience"),
         ("collection.deep", "--deep"),
         ("collection.workers", "--workers"),
+        ("collection.processes", "--processes"),
         ("hubs.kubeconfig", "--hub-kubeconfig"),
         ("hubs.contexts", "--hub-context"),
         ("hubs.fleetHubs", "--fleet-hubs"),

@@ -88,3 +88,14 @@ def test_a_containers_cpu_limit_caps_the_processes(tmp_path: Path, limit: str, e
     cpu_max.write_text(limit, encoding="ascii")
     assert available_cpus(cpu_max) == min(expected, len(os.sched_getaffinity(0)))
     assert available_cpus(tmp_path / "absent") == len(os.sched_getaffinity(0))
+
+
+def test_the_processes_come_from_the_config_file_too(tmp_path: Path) -> None:
+    config = tmp_path / "aks-auditor.yaml"
+    config.write_text("version: 1\ncollection:\n  processes: 3\n", encoding="utf-8")
+    code, out, _ = run_cli("config", "show", "--json", "--config", str(config), "--demo")
+    row = next(r for r in json.loads(out)["settings"] if r["key"] == "collection.processes")
+    assert code == 0 and (row["value"], row["origin"]) == ("3", f"{config}: collection.processes")
+    one = scan("--demo", "--processes", "1", out=tmp_path / "one")[1]
+    three = scan("--demo", "--config", str(config), out=tmp_path / "three")[1]
+    assert one["findings"] == three["findings"]
