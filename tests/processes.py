@@ -31,12 +31,18 @@ def forked_workers(pid: int) -> list[int]:
     return [child for child in children(pid) if cmdline(child) == own]
 
 
-def kill_a_worker(running: subprocess.Popen[str], timeout: float = 60.0) -> int | None:
-    """SIGKILL the first forked worker of ``running`` as soon as it exists; its pid (None: never seen)."""
+def kill_a_worker(running: subprocess.Popen[str], timeout: float = 60.0, settled: float = 0.1) -> int | None:
+    """SIGKILL the first forked worker of ``running``; its pid (None: never seen).
+
+    A child counts as a worker once it has kept ``running``'s command line for ``settled`` seconds: a
+    program the command runs (``ldconfig`` for ctypes, say) has it too, between its fork and its exec."""
     deadline = time.monotonic() + timeout
+    first_seen: dict[int, float] = {}
     while time.monotonic() < deadline and running.poll() is None:
+        now = time.monotonic()
         for child in forked_workers(running.pid):
-            os.kill(child, signal.SIGKILL)
-            return child
+            if now - first_seen.setdefault(child, now) >= settled:
+                os.kill(child, signal.SIGKILL)
+                return child
         time.sleep(0.005)
     return None
