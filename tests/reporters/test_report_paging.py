@@ -249,3 +249,27 @@ def test_tricky_messages_decode_exactly_in_the_browser(tmp_path: Path) -> None:
         (f"{visible_controls(name)} {'nodePool' if '/' in name else 'cluster'}", visible_controls(message))
         for name, message in TRICKY
     )
+
+
+def test_a_subscription_with_nothing_to_list_shows_nothing(tmp_path: Path) -> None:
+    """Its findings all pass, so the table's data does not name it: choosing it must show no row — not
+    the rows that have no subscription at all (a Fleet hub's), which share the data's "none" index."""
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (CI installs it: apt-get install -y chromium)")
+    from tests.reporters.conftest import DEV, MEMBER, SUB_PROD, UPDATE_RUN, build_result, finding
+
+    items = [  # the prod subscription: one passing update run, so no row of the matrix or the table
+        finding("FLT-001", Status.PASS, UPDATE_RUN, "fleet-1/run-2024-06", "updateRun", "completed"),
+        finding("AKS-001", Status.FAIL, DEV, "aks-dev", "cluster", "unsupported"),
+        finding("FLT-003", Status.FAIL, MEMBER, "my-hub/member-a", "memberCluster", "member-a left."),
+    ]
+    result = build_result(findings=items, complete=True)
+    path = tmp_path / "report.html"
+    path.write_text(render_html(result), encoding="utf-8")
+    with browser(CHROMIUM, FLAGS, tmp_path / "profile") as opened:
+        opened.navigate(f"{path.as_uri()}#view?status=fail,error,waived,skipped&subscription={SUB_PROD}")
+        assert opened.evaluate("document.getElementById('filter-subscription').value") == SUB_PROD
+        assert count(opened, "table-count") == "showing 0 of 2 findings"
+        assert count(opened, "matrix-count") == "showing 0 of 1 clusters"
+        view(opened, "#view?status=fail,error,waived,skipped", path)
+        assert count(opened, "table-count") == "showing 2 of 2 findings"  # the hub's and the cluster's

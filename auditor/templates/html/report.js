@@ -160,6 +160,12 @@
   var CELL_CODE = {p: "✓", c: "C", h: "H", m: "M", l: "L", i: "I", e: "E", w: "W", s: "-", n: ""};
   var CELL_RANK = "chmliewspn";
   function label(list, index) { return index < 0 ? "" : list[index]; }
+  // A chosen value's index in a string table; one the table lacks matches no row (-1 is "none", which a
+  // resource without a subscription or region has: it must not match a subscription nobody failed in).
+  function chosen(list, value) {
+    var index = value ? list.indexOf(value) : -2;
+    return index < 0 ? -2 : index;
+  }
   function parts(name) {
     return name.split("/").filter(function (p) { return p.length >= 3; }).slice(0, 8)
       .sort(function (a, b) { return b.length - a.length; });
@@ -254,9 +260,9 @@
     filterList(status, severity, choice, needle);
     var shown = 0, total = 0;
     if (tablePager) {
-      var subscription = choice.subscription ? data.subscriptionKeys.indexOf(choice.subscription) : -1;
-      var region = choice.region ? data.regions.indexOf(choice.region) : -1;
-      var policy = choice.policy ? data.policies.indexOf(choice.policy) : -1;
+      var subscription = chosen(data.subscriptionKeys, choice.subscription);
+      var region = chosen(data.regions, choice.region);
+      var policy = chosen(data.policies, choice.policy);
       var home = cluster ? (byAnchor[cluster] === undefined ? -2 : byAnchor[cluster]) : -1;
       shown = tablePager.filter(function (index) {
         var row = data.findings[index], resource = resources[row[0]];
@@ -299,8 +305,8 @@
   // policy's verdict with a ticked status).
   function filterMatrix(status, severity, choice, needle) {
     var narrowed = data.severities.some(function (name) { return !severity[name]; });
-    var subscription = choice.subscription ? data.subscriptionKeys.indexOf(choice.subscription) : -2;
-    var region = choice.region ? data.regions.indexOf(choice.region) : -2;
+    var subscription = chosen(data.subscriptionKeys, choice.subscription);
+    var region = chosen(data.regions, choice.region);
     var column = choice.policy ? data.matrixPolicies.indexOf(choice.policy) : -1;
     function verdict(code) {
       return SEVERITY_CELL[code] ? {status: "fail", severity: SEVERITY_CELL[code]} : {status: CELL_STATUS[code], severity: null};
