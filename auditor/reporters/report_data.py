@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -228,7 +228,7 @@ def _cluster_row(
     listed: set[str],
     cards: dict[str, ClusterCard],
     horizons: dict[str, ClusterHorizon],
-    subscription: Any,
+    subscription: Callable[[str | None, str | None], int],
     regions: _Strings,
 ) -> list[Any]:
     """``[name, anchor, listed, subscription, region, version, failing, cells, profile]``; a cell is the
