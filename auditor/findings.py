@@ -19,8 +19,9 @@ from auditor.landscape import Landscape
 #: 2.0: escalation and waiver notes are typed fields of a finding (1.x kept them inside ``evidence``);
 #: auditor/result_file.py reads 1.x results too. 2.1 (additive): ``scan.calendar``, ``scan.coverage.notes``
 #: and ``horizon`` (each cluster's end of support and next maintenance windows). 2.2 (additive):
-#: ``baseline`` and each failing finding's ``baselineState`` when compared with a baseline.
-RESULT_SCHEMA_VERSION = "2.3"
+#: ``baseline`` and each failing finding's ``baselineState`` when compared with a baseline. 2.3 (additive):
+#: history, report tags, landscape, cluster and fleet cards. 2.4 (additive): ``shard`` (``scan --shard``).
+RESULT_SCHEMA_VERSION = "2.4"
 
 
 class Severity(StrEnum):
@@ -275,6 +276,28 @@ class ReportTags(Model):
         return {}
 
 
+class ResultShard(Model):
+    """This result judges shard ``index`` of ``count`` of an estate (``scan --shard``; auditor/shard_scan.py):
+    the resources of the subscriptions the shard owns, each judged with the whole estate as context.
+    ``merge`` joins the results of every shard into the result of one scan."""
+
+    index: int = Field(ge=0)
+    count: int = Field(ge=1)
+    partition_key: str
+    #: Identity of the estate judged (its collection time, source, scope and size): every shard's is equal.
+    estate: str
+    #: Subscriptions of the scope this shard owns.
+    subscriptions: int = Field(ge=0)
+    #: Each judged resource's position in the estate's document order, and its number of findings (the
+    #: findings are in that order): what puts the shards' findings back in one scan's order.
+    positions: tuple[int, ...] = ()
+    counts: tuple[int, ...] = ()
+    #: Positions of this shard's clusters and fleets among the estate's (the order of ``clusters``,
+    #: ``horizon`` and ``fleets``).
+    clusters: tuple[int, ...] = ()
+    fleets: tuple[int, ...] = ()
+
+
 class ScanResult(Model):
     kind: Literal["ScanResult"] = "ScanResult"
     schema_version: str = RESULT_SCHEMA_VERSION
@@ -299,6 +322,8 @@ class ScanResult(Model):
     clusters: tuple[ClusterCard, ...] = ()
     #: Per fleet: members with their hub status, placements per member cluster, update runs (schema 2.3).
     fleets: tuple[FleetCard, ...] = ()
+    #: With --shard: which shard of which estate this result judges (schema 2.4).
+    shard: ResultShard | None = None
 
     @property
     def complete(self) -> bool:

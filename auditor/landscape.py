@@ -107,3 +107,32 @@ def landscape(estate: Estate, now: datetime) -> Landscape:
             ages[labels[index]] += 1
     buckets = tuple(ImageAgeBucket(label=label, pools=ages[label]) for label in labels)
     return Landscape(regions=tuple(regions), image_ages=buckets)
+
+
+def merge_landscapes(parts: list[Landscape]) -> Landscape:
+    """The landscape of the estates of ``parts`` together (shards of one estate: ``merge``): clusters add
+    up per region and minor, pools per age bucket; a region's supported minors are its catalog's."""
+    supported: dict[str, tuple[str, ...] | None] = {}
+    counts: dict[str, Counter[str]] = {}
+    for part in parts:
+        for region in part.regions:
+            if supported.get(region.region) is None:
+                supported[region.region] = region.supported
+            counts.setdefault(region.region, Counter()).update(region.clusters)
+    ages: Counter[str] = Counter()
+    labels: list[str] = []
+    for part in parts:
+        for bucket in part.image_ages:
+            if bucket.label not in ages:
+                labels.append(bucket.label)
+            ages[bucket.label] += bucket.pools
+    regions = tuple(
+        RegionVersions(
+            region=region,
+            supported=supported[region],
+            clusters={m: counts[region][m] for m in sorted(counts[region], key=minor_key)},
+        )
+        for region in sorted(counts)
+    )
+    buckets = tuple(ImageAgeBucket(label=label, pools=ages[label]) for label in labels)
+    return Landscape(regions=regions, image_ages=buckets)

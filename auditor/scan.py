@@ -27,6 +27,8 @@ from auditor.policies.evaluator import Evaluator
 from auditor.policies.loader import ConfiguredPolicy
 from auditor.policies.parallel import evaluate_in_processes
 from auditor.release_calendar import CalendarChoice
+from auditor.shard import Shard
+from auditor.shard_scan import estate_slice, owns_document, result_shard
 from auditor.timeutil import as_utc
 
 
@@ -49,6 +51,7 @@ def run_scan(
     calendar: CalendarChoice | None = None,
     report_tags: tuple[str, ...] = (),
     processes: int = 1,
+    shard: Shard | None = None,
 ) -> ScanResult:
     """Evaluate, then apply waivers as of the scan's own start (an expired waiver stops applying).
 
@@ -56,16 +59,21 @@ def run_scan(
     calendar older than its ``max_age_days`` at the evaluation time is a coverage note.
     ``report_tags``: tag names whose values each cluster and fleet carry into the result.
     ``processes``: evaluate in that many forked worker processes (auditor/policies/parallel.py).
+    ``shard``: judge only that shard's resources, with the whole estate as context (auditor/shard_scan.py).
     """
     calendar = calendar or CalendarChoice.packaged()
     now = evaluation_time(estate)
     evaluator = Evaluator(policies, now, calendar.calendar)
     tags = resource_tags(estate)
+    owns = owns_document(shard) if shard else None
     if processes > 1:
-        judged, lost = evaluate_in_processes(evaluator.evaluate_part, estate, processes)
+        judged, lost = evaluate_in_processes(evaluator.evaluate_part, estate, processes, owns)
     else:
-        judged, lost = evaluator.evaluate(estate), ()
-    findings, waived = apply_waivers(judged, waivers, started_at, tags)
+        judged, lost = evaluator.judge(estate, owns), ()
+    part, clusters, fleets = estate_slice(estate, shard) if shard else (estate, (), ())
+    if shard is not None:  # the same worker of another shard is another gap
+        lost = tuple(gap.model_copy(update={"target": f"shard {shard} {gap.target}"}) for gap in lost)
+    findings, waived = apply_waivers(judged.findings, waivers, started_at, tags)
     stale = calendar.calendar.staleness(now, calendar.max_age_days)
     coverage = estate.coverage
     if lost:  # a worker that died: its resources have no findings, and the scan says it is incomplete
@@ -73,12 +81,13 @@ def run_scan(
     if stale:
         coverage = coverage.model_copy(update={"notes": (*coverage.notes, stale)})
     if estate.shard is not None:
-        shard = estate.shard
-        part = (
-            f"this estate is shard {shard.index}/{shard.count} of a {shard.scope_subscriptions}-subscription "
+        collected = estate.shard
+        note = (
+            f"this estate is shard {collected.index}/{collected.count} of a "
+            f"{collected.scope_subscriptions}-subscription "
             "scope: a fleet membership or member across shards is seen only after merge --inventory"
         )
-        coverage = coverage.model_copy(update={"notes": (*coverage.notes, part)})
+        coverage = coverage.model_copy(update={"notes": (*coverage.notes, note)})
     return ScanResult(
         tool=ToolInfo(version=__version__),
         scan=ScanInfo(
@@ -106,12 +115,13 @@ def run_scan(
         policies=evaluator.refs,
         findings=findings,
         summary=Summary.of(findings),
-        horizon=cluster_horizons(estate, calendar.calendar, now),
+        horizon=cluster_horizons(part, calendar.calendar, now),
         waivers=waived,
-        report_tags=named_tags(estate, report_tags) if report_tags else None,
-        landscape=landscape(estate, now),
-        clusters=cluster_cards(estate, now),
-        fleets=fleet_cards(estate, now),
+        report_tags=named_tags(part, report_tags) if report_tags else None,
+        landscape=landscape(part, now),
+        clusters=cluster_cards(part, now),
+        fleets=fleet_cards(part, now),
+        shard=result_shard(estate, shard, judged, clusters, fleets) if shard else None,
     )
 
 

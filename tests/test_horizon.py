@@ -23,7 +23,7 @@ def test_the_json_report_carries_the_horizon_of_every_demo_cluster(tmp_path: Pat
         "soonest: aks-shared-tools-weu 1.30 ended 2025-07-31 (477 days ago)"
     ) in out
     result = json.loads((tmp_path / "aks-auditor.json").read_text(encoding="utf-8"))
-    assert result["schemaVersion"] == "2.3"
+    assert result["schemaVersion"] == "2.4"
     horizon = {item["name"]: item for item in result["horizon"]}
     assert len(horizon) == 12
     assert horizon["aks-prod-sea-01"] | {"resourceId": ""} == {

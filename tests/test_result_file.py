@@ -34,7 +34,7 @@ def _as_1_0(document: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_demo_result_has_typed_escalations_and_no_notes_in_the_evidence(tmp_path: Path) -> None:
     document = _scan_demo(tmp_path / "r")
-    assert document["schemaVersion"] == "2.3"
+    assert document["schemaVersion"] == "2.4"
     escalated = [f for f in document["findings"] if f.get("escalation")]
     assert escalated, "the demo has escalated findings"
     for finding in escalated:
@@ -60,7 +60,7 @@ def test_a_1_0_result_is_read_with_its_notes_moved_to_the_typed_fields(tmp_path:
     new.write_text(json.dumps(current), encoding="utf-8")
 
     upgraded, direct = load_result(old), load_result(new)
-    assert upgraded.schema_version == "2.3"
+    assert upgraded.schema_version == "2.4"
     assert upgraded.findings == direct.findings
     by_fingerprint = {f.fingerprint: f for f in upgraded.findings}
     note = by_fingerprint[waived["fingerprint"]].waiver
@@ -91,6 +91,6 @@ def test_a_newer_major_is_refused_with_one_line(tmp_path: Path) -> None:
     code, out, err = run_cli("convert", str(path), "--format", "html", "--output-dir", str(tmp_path / "o"))
     assert (code, out) == (2, "")
     assert err == (
-        f"aks-auditor: error: {path}: schemaVersion 3.0 is newer than this aks-auditor understands (2.3); "
+        f"aks-auditor: error: {path}: schemaVersion 3.0 is newer than this aks-auditor understands (2.4); "
         "upgrade aks-auditor to read it\n"
     )

@@ -139,15 +139,16 @@ def _output_dir() -> click.Option:
     )
 
 
+def _formats(help_text: str) -> click.Option:
+    return click.Option(
+        ["--format", "formats"], multiple=True, type=click.Choice(FORMAT_CHOICES), help=help_text
+    )
+
+
 REPORTS = OptionGroup(
     "reports",
     (
-        click.Option(
-            ["--format", "formats"],
-            multiple=True,
-            type=click.Choice(FORMAT_CHOICES),
-            help="Report format (repeatable). Default: html, json, sarif.",
-        ),
+        _formats("Report format (repeatable). Default: html, json, sarif."),
         _output_dir(),
         click.Option(
             ["--report-tags", "tags"],
@@ -170,6 +171,17 @@ CONVERT_REPORTS = OptionGroup(
         click.Option(
             ["--format", "formats"], multiple=True, required=True, type=click.Choice(FORMAT_CHOICES)
         ),
+        _output_dir(),
+    ),
+    REPORTS.build,
+)
+
+
+#: ``merge RESULT…``: where the merged result's reports go (the default formats as ``scan``'s).
+MERGE_REPORTS = OptionGroup(
+    "reports",
+    (
+        _formats("Results: report format of the merged result (repeatable). Default: html, json, sarif."),
         _output_dir(),
     ),
     REPORTS.build,
@@ -415,17 +427,19 @@ class ShardParam(click.ParamType[Shard]):
             self.fail(str(error), param, ctx)
 
 
-SHARD = OptionGroup(
-    "shard",
-    (
-        click.Option(
-            ["--shard"],
-            type=ShardParam(),
-            help="Collect only shard I of N (0-based, e.g. $JOB_COMPLETION_INDEX/4): the subscriptions "
-            "whose stable hash picks I, with their fleets; `merge --inventory` joins the shards.",
-        ),
-    ),
-    lambda v, _: v["shard"],
+def _shard(help_text: str) -> OptionGroup[Shard | None]:
+    option = click.Option(["--shard"], type=ShardParam(), help=help_text)
+    return OptionGroup("shard", (option,), lambda v, _: v["shard"])
+
+
+SHARD = _shard(
+    "Collect only shard I of N (0-based, e.g. $JOB_COMPLETION_INDEX/4): the subscriptions whose stable "
+    "hash picks I, with their fleets; `merge --inventory` joins the shards."
+)
+SCAN_SHARD = _shard(
+    "Judge only shard I of N of the estate (--inventory of a whole snapshot, or --demo): the resources "
+    "of the subscriptions whose stable hash picks I, each with the whole estate as context; `merge "
+    "RESULT…` joins the shards' JSON results into one scan's."
 )
 
 

@@ -28,6 +28,7 @@ from auditor.cli.options import (
     QUIET,
     REMEDIATE,
     REPORTS,
+    SCAN_SHARD,
     SHARD,
     SOURCE,
 )
@@ -45,7 +46,7 @@ from auditor.config import (
     ScanConfig,
     SourceOptions,
 )
-from auditor.errors import EXIT_INCOMPLETE, EXIT_OK
+from auditor.errors import EXIT_INCOMPLETE, EXIT_OK, ConfigError
 from auditor.gates.baseline import check_scope, compare
 from auditor.gates.threshold import exit_code
 from auditor.gates.waivers import Waiver, load_waivers
@@ -111,6 +112,31 @@ def _gather(
         return gatherer.gather(azure_credential, progress)
 
 
+def check_shard_scan(source: SourceOptions, gate: GateOptions, remediate: RemediateOptions) -> None:
+    """``scan --shard``: a slice of a whole snapshot, judged; comparing, recording and remediating are
+    for the merged result (ConfigError, exit 2)."""
+    if source.is_live:
+        raise ConfigError(
+            "--shard: a scan judges a shard of a whole snapshot (--inventory FILE) or of --demo; to collect "
+            "in shards use `collect --shard I/N`, join them with `merge --inventory`, then scan the merged "
+            "snapshot with --shard"
+        )
+    given = [
+        flag
+        for flag, value in (
+            ("--baseline", gate.baseline),
+            ("--history", gate.history),
+            ("--remediate", remediate.enabled or None),
+        )
+        if value is not None
+    ]
+    if given:
+        raise ConfigError(
+            f"--shard with {', '.join(given)}: a shard's result is one part of a scan; `merge` the shards' "
+            "results first, then compare, record or remediate the merged result"
+        )
+
+
 def policies_and_waivers(
     policies: PolicyOptions, gate: GateOptions, started: datetime
 ) -> tuple[list[ConfiguredPolicy], tuple[Waiver, ...]]:
@@ -145,6 +171,7 @@ SCAN_GROUPS = (SOURCE, POLICIES, REPORTS, GATE, REMEDIATE, HUBS, LIVE, QUIET)
 @HUBS
 @LIVE
 @PROCESSES
+@SCAN_SHARD
 @QUIET
 def scan(
     source: SourceOptions,
@@ -155,6 +182,7 @@ def scan(
     hubs: HubConfig,
     live: LiveOptions,
     processes: int | None,
+    shard: Shard | None,
     quiet: bool,
 ) -> None:
     """Evaluate the policies over an estate and write reports.
@@ -173,6 +201,8 @@ def scan(
         remediate=remediate,
         quiet=quiet,
     )
+    if shard is not None:
+        check_shard_scan(source, gate, remediate)
     # Everything the user gave is validated before any estate is read or any API is called.
     configured, accepted = policies_and_waivers(policies, gate, started)
     from_history = gate.baseline_from_history
@@ -181,6 +211,11 @@ def scan(
     check_only(remediate.plan.only, {policy.spec.id for policy in configured})
     given = choose_calendar(policies.calendar, demo=False, max_age_days=policies.calendar_max_age_days)
     estate = _gather(config.source, config.hubs, config.live, config.quiet, processes)
+    if shard is not None and estate.shard is not None:
+        raise ConfigError(
+            f"--shard {shard}: {source.inventory} is shard {estate.shard.index}/{estate.shard.count} of a "
+            "collection; join the shards with `merge --inventory` and judge shards of the merged snapshot"
+        )
     # Without --release-calendar, the demo estate (and copies of it) is judged with its own calendar.
     calendar = (
         given
@@ -195,7 +230,8 @@ def scan(
         waivers=accepted,
         calendar=calendar,
         report_tags=reports.tags,
-        processes=processes or default_processes(resource_count(estate)),
+        processes=processes or default_processes(resource_count(estate) // (shard.count if shard else 1)),
+        shard=shard,
     )
     label = gate.baseline
     if from_history is not None and history.store is not None:

@@ -24,7 +24,11 @@ from auditor.policies.documents import KIND_VARIABLES, Gap, ResourceDocument, it
 from auditor.policies.engine import Activation, Environment, EvalFailure, Program
 from auditor.policies.loader import ConfiguredPolicy
 from auditor.policies.model import ResourceKind
+from auditor.policies.order import Judged
 from auditor.release_calendar import ReleaseCalendar
+
+#: Which resources a scan judges (a shard's: auditor/shard.py ``owns_document``).
+Owns = Callable[[ResourceDocument | Gap], bool]
 
 
 class Evaluator:
@@ -45,17 +49,26 @@ class Evaluator:
                 self.by_kind[kind].append(compile_policy(configured, self.environments[kind], kind))
 
     def evaluate(self, estate: Estate) -> tuple[Finding, ...]:
-        with collector_paused():  # hundreds of thousands of acyclic objects are created here
-            findings, _ = self.evaluate_part(estate, _every)
-            return tuple(findings)
+        return tuple(self.judge(estate).findings)
 
-    def evaluate_part(self, estate: Estate, keep: Callable[[int], bool]) -> tuple[list[Finding], list[int]]:
-        """The findings of the resources whose position (in iter_documents order) ``keep`` accepts, and
-        how many each of them produced — a worker's share of a scan (auditor/policies/parallel.py)."""
+    def judge(self, estate: Estate, owns: Owns | None = None) -> Judged:
+        """Every resource's findings (``owns``: only of the resources it accepts — a shard's)."""
+        with collector_paused():  # hundreds of thousands of acyclic objects are created here
+            return self.evaluate_part(estate, _every, owns)
+
+    def evaluate_part(self, estate: Estate, keep: Callable[[int], bool], owns: Owns | None = None) -> Judged:
+        """The findings of the resources ``owns`` accepts (all when None) whose ordinal among those
+        ``keep`` accepts — a worker's share of a scan (auditor/policies/parallel.py) — with each judged
+        resource's position in iter_documents order and how many findings it produced."""
         findings: list[Finding] = []
+        positions: list[int] = []
         counts: list[int] = []
+        ordinal = -1
         for position, item in enumerate(iter_documents(estate)):
-            if not keep(position):
+            if owns is not None and not owns(item):
+                continue
+            ordinal += 1
+            if not keep(ordinal):
                 continue
             before = len(findings)
             policies = self.by_kind.get(item.kind)
@@ -66,8 +79,9 @@ class Evaluator:
             else:
                 activation = self.environments[item.kind].activation(item.document)
                 findings.extend(evaluate_policy(policy, item, activation) for policy in policies)
+            positions.append(position)
             counts.append(len(findings) - before)
-        return findings, counts
+        return Judged(findings, positions, counts)
 
 
 def _every(_position: int) -> bool:

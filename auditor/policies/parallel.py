@@ -21,20 +21,22 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 from auditor.findings import Finding
 from auditor.gcpause import collector_paused
 from auditor.inventory import CoverageGap, Estate
+from auditor.policies.evaluator import Owns
+from auditor.policies.order import Judged, interleave
 
 #: Below this many resources a second process costs more than it saves (fork, transfer, validation).
 MIN_RESOURCES_PER_PROCESS = 2_000
 _FINDINGS = TypeAdapter(list[Finding])
-_COUNT = struct.Struct("<I")
+_PAIR = struct.Struct("<II")  # a resource's position and its finding count
 
-#: ``evaluate(estate, keep)``: the findings of the resources ``keep(position)`` accepts, and how many each
-#: of those resources produced (in resource order).
-Evaluate = Callable[[Estate, Callable[[int], bool]], tuple[list[Finding], list[int]]]
+#: ``evaluate(estate, keep, owns)``: the findings of the resources (of those ``owns`` accepts) whose ordinal
+#: ``keep`` accepts, with their positions and finding counts (Evaluator.evaluate_part).
+Evaluate = Callable[[Estate, Callable[[int], bool], Owns | None], Judged]
 
 
 #: cgroup v2's CPU limit of this container ("max 100000", or "200000 100000" for two CPUs).
@@ -59,26 +61,31 @@ def default_processes(resources: int) -> int:
     return max(1, min(available_cpus(), resources // MIN_RESOURCES_PER_PROCESS))
 
 
-def _worker(evaluate: Evaluate, estate: Estate, index: int, processes: int, conn: Connection) -> None:
+def _worker(
+    evaluate: Evaluate, estate: Estate, owns: Owns | None, index: int, processes: int, conn: Connection
+) -> None:
     with collector_paused():
-        findings, counts = evaluate(estate, lambda position: position % processes == index)
-        conn.send_bytes(b"".join(_COUNT.pack(count) for count in counts))
-        conn.send_bytes(_FINDINGS.dump_json(findings))
+        judged = evaluate(estate, lambda ordinal: ordinal % processes == index, owns)
+        pairs = zip(judged.positions, judged.counts, strict=True)
+        conn.send_bytes(b"".join(_PAIR.pack(position, count) for position, count in pairs))
+        conn.send_bytes(_FINDINGS.dump_json(judged.findings))
     conn.close()
 
 
-def _receive(conn: Connection) -> tuple[list[int], list[Finding]]:
-    raw = conn.recv_bytes()
-    counts = [value for (value,) in _COUNT.iter_unpack(raw)]
-    return counts, _FINDINGS.validate_json(conn.recv_bytes())
+def _receive(conn: Connection) -> Judged:
+    pairs = list(_PAIR.iter_unpack(conn.recv_bytes()))
+    findings = _FINDINGS.validate_json(conn.recv_bytes())
+    if sum(count for _, count in pairs) != len(findings):
+        raise ValueError(f"{len(findings)} findings for counts adding up to {sum(c for _, c in pairs)}")
+    return Judged(findings, [position for position, _ in pairs], [count for _, count in pairs])
 
 
 def evaluate_in_processes(
-    evaluate: Evaluate, estate: Estate, processes: int
-) -> tuple[tuple[Finding, ...], tuple[CoverageGap, ...]]:
-    """The findings of ``evaluate`` over the whole estate, resources split round-robin over ``processes``:
-    this process judges share 0 while ``processes - 1`` forked workers judge the others; gaps name the
-    workers that did not answer."""
+    evaluate: Evaluate, estate: Estate, processes: int, owns: Owns | None = None
+) -> tuple[Judged, tuple[CoverageGap, ...]]:
+    """The findings of ``evaluate`` over the estate (the resources ``owns`` accepts), split round-robin
+    over ``processes``: this process judges share 0 while ``processes - 1`` forked workers judge the
+    others; gaps name the workers that did not answer."""
     context = multiprocessing.get_context("fork")
     for stream in (sys.stdout, sys.stderr):  # a worker must not write out what this process had buffered
         stream.flush()
@@ -87,21 +94,21 @@ def evaluate_in_processes(
         receiver, sender = context.Pipe(duplex=False)
         process = context.Process(
             target=_worker,
-            args=(evaluate, estate, index, processes, sender),
+            args=(evaluate, estate, owns, index, processes, sender),
             name=f"aks-auditor-eval-{index}",
         )
         process.start()
         sender.close()
         workers.append((process, receiver))
     with collector_paused():
-        own_findings, own_counts = evaluate(estate, lambda position: position % processes == 0)
-        answers: list[tuple[list[int], list[Finding]] | None] = [(own_counts, own_findings)]
+        answers = [evaluate(estate, lambda ordinal: ordinal % processes == 0, owns)]
         gaps: list[CoverageGap] = []
         for index, (process, receiver) in enumerate(workers, start=1):
-            answer, problem = None, "no answer"
+            answer: Judged | None = None
+            problem = "no answer"
             try:
                 answer = _receive(receiver)
-            except (EOFError, OSError, ValidationError, struct.error) as error:
+            except (EOFError, OSError, ValueError, struct.error) as error:  # ValidationError too
                 problem = f"{type(error).__name__}: {error}".strip()[:200]
             finally:
                 receiver.close()
@@ -110,8 +117,9 @@ def evaluate_in_processes(
                 answer, problem = None, f"exited with {process.exitcode}"
             if answer is None:
                 gaps.append(_gap(index, processes, problem))
-            answers.append(answer)
-        return _in_order(answers, processes), tuple(gaps)
+            else:
+                answers.append(answer)
+        return interleave(answers), tuple(gaps)
 
 
 def _gap(index: int, processes: int, reason: str) -> CoverageGap:
@@ -121,25 +129,3 @@ def _gap(index: int, processes: int, reason: str) -> CoverageGap:
         operation="evaluate every policy on its resources",
         reason=f"{reason}: its resources have no findings",
     )
-
-
-def _in_order(answers: list[tuple[list[int], list[Finding]] | None], processes: int) -> tuple[Finding, ...]:
-    """Interleave the workers' findings back into resource order: worker w judged resources w, w + P,
-    w + 2P, ..., so resource k·P + w is entry k of worker w (a worker that did not answer has none)."""
-    slices: list[list[list[Finding]]] = []
-    for answer in answers:
-        if answer is None:
-            slices.append([])
-            continue
-        counts, items = answer
-        cut, start = [], 0
-        for count in counts:
-            cut.append(items[start : start + count])
-            start += count
-        slices.append(cut)
-    findings: list[Finding] = []
-    for step in range(max((len(cut) for cut in slices), default=0)):
-        for worker in range(processes):
-            if step < len(slices[worker]):
-                findings.extend(slices[worker][step])
-    return tuple(findings)

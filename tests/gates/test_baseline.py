@@ -157,7 +157,7 @@ def test_cli_baseline_gate_scope_and_every_format(tmp_path: Path) -> None:
     drift = f"1 new, 1 unchanged, 0 fixed since {baseline} (scanned "
     assert stdout.splitlines()[1].startswith(f"Baseline: {drift}")
     result = json.loads((out / "aks-auditor.json").read_text(encoding="utf-8"))
-    assert result["schemaVersion"] == "2.3"
+    assert result["schemaVersion"] == "2.4"
     assert result["baseline"]["new"] == 1 and result["baseline"]["fixedFindings"] == []
     states = {f["resourceName"]: f["baselineState"] for f in result["findings"] if f["status"] == "fail"}
     assert states == {"a": "unchanged", "b": "new"}

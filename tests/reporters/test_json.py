@@ -26,7 +26,7 @@ def test_round_trips_exactly(result: ScanResult) -> None:
 def test_camel_case_on_the_wire(result: ScanResult) -> None:
     document = json.loads(render_json(result))
     assert document["kind"] == "ScanResult"
-    assert document["schemaVersion"] == "2.3"
+    assert document["schemaVersion"] == "2.4"
     assert document["scan"]["startedAt"] == "2024-06-03T08:00:00Z"
     assert document["scan"]["failOn"] == "high"
     first = document["findings"][0]

@@ -142,8 +142,10 @@ def test_broken_merges_are_refused_and_write_nothing(fake: FakeArm, tmp_path: Pa
     )
     assert code == 2 and f"{tmp_path / 'stale.json'} was collected " in err and "--max-spread" in err
     assert not out.exists()
-    code, _, err = run("merge", str(paths["0/2"]), str(paths["1/2"]), "-o", str(out))
-    assert code == 2 and "only snapshots are merged: use `merge --inventory" in err
+    code, _, err = run("merge", str(paths["0/2"]), str(paths["1/2"]), "--output-dir", str(out))
+    assert code == 2 and f"{paths['0/2']}: expected a file of kind 'ScanResult', found kind 'Estate'" in err
+    code, _, err = run("merge", "--inventory", str(paths["0/2"]), str(paths["1/2"]))
+    assert code == 2 and "merge --inventory: give --output FILE for the merged snapshot" in err
     code, _, err = run("collect", "-o", str(out), "--arm-endpoint", fake.base, "--shard", "2/2")
     assert code == 2 and "'2/2': expected I/N with 0 <= I < N" in err and not out.exists()
 
@@ -164,3 +166,41 @@ def test_scanning_one_shard_says_what_it_cannot_see(fake: FakeArm, tmp_path: Pat
     result = json.loads((tmp_path / "aks-auditor.json").read_text(encoding="utf-8"))
     notes = result["scan"]["coverage"]["notes"]
     assert f"this estate is shard 1/2 of a {SUBSCRIPTIONS}-subscription scope: " in " ".join(notes)
+
+
+def untimed(path: Path) -> dict[str, Any]:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    for key in ("startedAt", "finishedAt"):
+        document["scan"].pop(key)
+    return dict(document)
+
+
+@pytest.mark.parametrize("count", [2, 4])
+def test_scan_shards_of_the_collected_estate_merge_into_its_scan(
+    fake: FakeArm, tmp_path: Path, count: int
+) -> None:
+    """Collected through the SDK clients from the fake (the member across shards and the denied
+    subscription included), judged in shards and merged: the result of one scan of the estate."""
+    snapshot = tmp_path / "estate.json"
+    assert collect(fake, snapshot)[0] == 0
+    scan_args = ("--inventory", str(snapshot), "--format", "json", "-q")
+    code, _, err = run("scan", *scan_args, "--output-dir", str(tmp_path / "single"))
+    assert code == 3, err  # the denied subscription
+    results = []
+    for index in range(count):
+        out = tmp_path / f"shard-{index}"
+        code, _, err = run("scan", *scan_args, "--output-dir", str(out), "--shard", f"{index}/{count}")
+        assert code == 3, err  # the estate's gap is every shard's
+        results.append(out / "aks-auditor.json")
+    code, _, err = run("merge", *map(str, results), "--format", "json", "--output-dir", str(tmp_path / "m"))
+    assert code == 3, err
+    merged, single = (
+        untimed(tmp_path / "m" / "aks-auditor.json"),
+        untimed(tmp_path / "single" / "aks-auditor.json"),
+    )
+    assert merged == single and len(single["findings"]) > 100
+    # the fleet's member in another shard's subscription was judged with its running version
+    fleet = next(card for card in merged["fleets"] if card["name"] == "fleet-0")
+    assert any(member["name"] == "m-cross" for member in fleet["members"])
+    code, _, err = run("merge", *map(str, results), "--allow-partial", "--output-dir", str(tmp_path / "p"))
+    assert code == 1, err  # gaps alone no longer exit 3; the failing findings still reach --fail-on
