@@ -24,6 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -128,72 +131,73 @@ def _stats(base: str, ca: str) -> dict[str, Any]:
     return stats
 
 
-def run(mode: str, clusters: int, args: argparse.Namespace, processes: int = 1) -> dict[str, Any]:
-    script = str(Path(__file__).resolve())
+@contextmanager
+def fake_server(clusters: int, args: argparse.Namespace) -> Iterator[Served]:
+    """The fake ARM (``--serve``) in a child process of its own, over ``clusters``; stopped on exit."""
     server = subprocess.Popen(
-        [
-            sys.executable,
-            script,
-            "--serve",
-            "--clusters",
-            str(clusters),
-            "--subscriptions",
-            str(args.subscriptions),
-            "--regions",
-            str(args.regions),
-            "--latency",
-            str(args.latency),
-        ],
+        [sys.executable, str(Path(__file__).resolve()), "--serve", "--clusters", str(clusters),
+         "--subscriptions", str(args.subscriptions), "--regions", str(args.regions), "--latency", str(args.latency)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
-    )
+    )  # fmt: skip
     try:
         assert server.stdout is not None
-        info = json.loads(server.stdout.readline())
-        env = {k: v for k, v in os.environ.items() if k not in AUTH_VARIABLES}
-        env |= {
-            "IDENTITY_ENDPOINT": info["identity"],
+        yield Served(server, json.loads(server.stdout.readline()))
+    finally:
+        if server.stdin is not None and not server.stdin.closed:
+            server.stdin.close()
+        server.wait(timeout=30)
+
+
+@dataclass
+class Served:
+    """A running fake: where it is (``info``: base, ca, identity), and what it saw."""
+
+    server: subprocess.Popen[str]
+    info: dict[str, Any]
+
+    def environment(self, remove: Iterable[str] = ()) -> dict[str, str]:
+        """This environment signed in to the fake (DefaultAzureCredential through its identity endpoint)."""
+        drop = {*AUTH_VARIABLES, *remove}
+        env = {k: v for k, v in os.environ.items() if k not in drop}
+        return env | {
+            "IDENTITY_ENDPOINT": self.info["identity"],
             "IDENTITY_HEADER": "fake-identity-header",
-            "REQUESTS_CA_BUNDLE": info["ca"],
-            "SSL_CERT_FILE": info["ca"],
+            "REQUESTS_CA_BUNDLE": self.info["ca"],
         }
+
+    def stats(self) -> dict[str, Any]:
+        return _stats(self.info["base"], self.info["ca"])
+
+    def stop(self) -> dict[str, Any]:
+        """Stop serving: the fake's 429s by route and its own CPU time."""
+        assert self.server.stdin is not None and self.server.stdout is not None
+        self.server.stdin.close()
+        return dict(json.loads(self.server.stdout.readline()))
+
+
+def run(mode: str, clusters: int, args: argparse.Namespace, processes: int = 1) -> dict[str, Any]:
+    with fake_server(clusters, args) as fake:
         done = subprocess.run(
-            [
-                sys.executable,
-                script,
-                "--measure",
-                mode,
-                "--base",
-                info["base"],
-                "--workers",
-                str(args.workers),
-                "--processes",
-                str(processes),
-            ],
-            env=env,
+            [sys.executable, str(Path(__file__).resolve()), "--measure", mode, "--base", fake.info["base"],
+             "--workers", str(args.workers), "--processes", str(processes)],
+            env=fake.environment() | {"SSL_CERT_FILE": fake.info["ca"]},
             capture_output=True,
             text=True,
             check=True,
             cwd=ROOT,
-        )
+        )  # fmt: skip
         result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-        stats = _stats(info["base"], info["ca"])
+        stats = fake.stats()
         result |= {
             "requests": stats["requests"],
             "throttled": stats["byStatus"].get("429", 0),
             "size": clusters,
         }
-        assert server.stdin is not None
-        server.stdin.close()
-        server_side = json.loads(server.stdout.readline())
-        result |= {"throttled_by_route": server_side["throttled"], "fake_cpu_s": server_side["cpu_s"]}
-        return result
-    finally:
-        if server.stdin is not None and not server.stdin.closed:
-            server.stdin.close()
-        server.wait(timeout=30)
+        server_side = fake.stop()
+        return result | {"throttled_by_route": server_side["throttled"], "fake_cpu_s": server_side["cpu_s"]}
 
 
 def main() -> None:

@@ -401,9 +401,9 @@ LIVE = OptionGroup(
             ["--workers"],
             type=click.IntRange(1, 128),
             metavar="N",
-            default=16,
+            default=64,
             show_default=True,
-            help="Live: concurrent Azure calls.",
+            help="Live: concurrent Azure calls (per-cluster reads on N connections, the rest on N threads).",
         ),
         click.Option(
             ["--verbose", "-v"], is_flag=True, help="Live: log each Azure call (method, path, status, ms)."

@@ -133,6 +133,8 @@ class FakeArm:
         self.writes = WriteState()  # remediation: operations, ETags, injected failures
         self.log: list[Call] = []
         self.in_flight = self.peak_in_flight = 0
+        self._route_in_flight: dict[str, int] = {}
+        self.route_peak_in_flight: dict[str, int] = {}
         self.connections = 0  # TLS connections accepted: connection reuse keeps this near the worker count
         self._faults: dict[str, list[Fault]] = {}
         self._lock = threading.Lock()
@@ -178,11 +180,14 @@ class FakeArm:
                     return queue.pop(index)
         return None
 
-    def track(self, change: int) -> None:
-        """Requests being answered right now, and the most ever at once (bounded concurrency)."""
+    def track(self, change: int, route: str) -> None:
+        """Requests being answered right now, and the most ever at once (bounded concurrency), in all
+        and per route."""
         with self._lock:
             self.in_flight += change
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            now = self._route_in_flight[route] = self._route_in_flight.get(route, 0) + change
+            self.route_peak_in_flight[route] = max(self.route_peak_in_flight.get(route, 0), now)
 
     def record(self, call: Call) -> None:
         with self._lock:
@@ -295,11 +300,11 @@ class _Handler(BaseHTTPRequestHandler):
         call = Call(
             route, method, url.path, parse_qs(url.query), json.loads(raw) if raw and method != "GET" else None
         )
-        fake.track(+1)
+        fake.track(+1, route)
         try:
             self._answer(fake, call, found, handler)
         finally:
-            fake.track(-1)
+            fake.track(-1, route)
         fake.record(call)
 
     def _answer(self, fake: FakeArm, call: Call, found: Any, handler: Any) -> None:

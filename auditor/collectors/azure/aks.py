@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from auditor.collectors.azure import normalize
+from auditor.collectors.azure.aio import AsyncClients
 from auditor.collectors.azure.clients import AzureClients
 from auditor.collectors.azure.payload import json_body
 from auditor.inventory import Cluster, ClusterUpgradeProfile, MaintenanceConfiguration, VersionCatalog
@@ -41,11 +42,6 @@ class AksApi:
         body = client.managed_clusters.list_kubernetes_versions(location, cls=_json)
         return normalize.version_catalog(location, body)
 
-    def maintenance(self, cluster: Cluster) -> tuple[MaintenanceConfiguration, ...]:
-        client = self._clients.aks(cluster.subscription_id)
-        pager = client.maintenance_configurations.list_by_managed_cluster(*_names(cluster), cls=page_items)
-        return tuple(normalize.maintenance_configuration(item) for item in pager)
-
     def upgrade_profile(self, cluster: Cluster) -> ClusterUpgradeProfile:
         client = self._clients.aks(cluster.subscription_id)
         body = client.managed_clusters.get_upgrade_profile(*_names(cluster), cls=_json)
@@ -55,3 +51,15 @@ class AksApi:
         client = self._clients.aks(cluster.subscription_id)
         body = client.agent_pools.get_upgrade_profile(*_names(cluster), pool, cls=_json)
         return normalize.pool_latest_node_image(body, f"{cluster.id}/agentPools/{pool}")
+
+
+class AsyncAksApi:
+    """The AKS read made once per cluster, through the SDK's async client (see aio.py)."""
+
+    def __init__(self, clients: AsyncClients) -> None:
+        self._clients = clients
+
+    async def maintenance(self, cluster: Cluster) -> tuple[MaintenanceConfiguration, ...]:
+        client = self._clients.aks(cluster.subscription_id)
+        pager = client.maintenance_configurations.list_by_managed_cluster(*_names(cluster), cls=page_items)
+        return tuple([normalize.maintenance_configuration(item) async for item in pager])

@@ -129,6 +129,11 @@ class AzureClients:
                 )
             return client
 
+    @property
+    def pacer(self) -> ReadPacer | None:
+        """The per-subscription read buckets (None: unpaced), for the async clients to share."""
+        return self._pacer
+
     def read_ready_in(self, subscription: str) -> float:
         """Seconds until an ARM read on ``subscription`` would be sent without waiting (0 when unpaced)."""
         return self._pacer.bucket(subscription).ready_in() if self._pacer is not None else 0.0

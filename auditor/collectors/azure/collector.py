@@ -16,7 +16,8 @@ from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError
 
 from auditor.collectors.azure import graph as queries
-from auditor.collectors.azure.aks import AksApi
+from auditor.collectors.azure.aio import AsyncClients
+from auditor.collectors.azure.aks import AksApi, AsyncAksApi
 from auditor.collectors.azure.assemble import PARSERS, Assembler, QueryResult
 from auditor.collectors.azure.clients import AzureClients
 from auditor.collectors.azure.dispatch import FairDispatch
@@ -89,8 +90,10 @@ class AzureCollector:
     def collect(self) -> Estate:
         collected_at = datetime.now(UTC)
         clients = AzureClients(self._credential, self._settings, read_limits=self._read_limits)
+        # The per-cluster reads: async, on --workers connections (benchmarks/results/async_clients.md)
+        aio = AsyncClients(self._credential, self._settings, clients.pacer, self._settings.workers)
         try:
-            return _Run(clients, self._settings, self._progress, self._quota).estate(collected_at)
+            return _Run(clients, self._settings, self._progress, self._quota, aio).estate(collected_at)
         except ClientAuthenticationError as error:
             raise CollectionError(
                 f"Azure authentication failed: {_first_line(error)}",
@@ -98,6 +101,7 @@ class AzureCollector:
                 "AZURE_CLIENT_* variables for DefaultAzureCredential",
             ) from None
         finally:
+            aio.close()
             clients.close()
 
 
@@ -109,7 +113,8 @@ class _Run:
         clients: AzureClients,
         settings: AzureSettings,
         progress: Progress | None,
-        quota: QuotaGate | None = None,
+        quota: QuotaGate | None,
+        aio: AsyncClients,
     ) -> None:
         self.settings = settings
         self.progress = progress
@@ -122,6 +127,8 @@ class _Run:
             gate=quota,
         )
         self.aks = AksApi(clients)
+        self.aio = aio
+        self.aks_async = AsyncAksApi(aio)
         self.fleet_runs = FleetRuns(clients)
         self.read_ready_in = clients.read_ready_in
         self.gaps: list[CoverageGap] = []
@@ -321,31 +328,35 @@ class _Run:
         except READ_ERRORS as error:
             return None, [_gap("region", location, "kubernetesVersions", describe(error))]
 
-    def details(self, cluster: Cluster) -> tuple[dict[str, Any], list[CoverageGap]]:
-        """Maintenance configurations (and with ``deep``, upgrade profiles) of one cluster, as an update."""
-        update: dict[str, Any] = {}
-        gaps: list[CoverageGap] = []
+    def details(self, cluster: Cluster) -> Future[tuple[dict[str, Any], list[CoverageGap]]]:
+        """A cluster's maintenance configurations, read on the async clients, as an update."""
+        return self.aio.run(self._maintenance(cluster))
+
+    async def _maintenance(self, cluster: Cluster) -> tuple[dict[str, Any], list[CoverageGap]]:
         try:
-            update["maintenance_configurations"] = self.aks.maintenance(cluster)
+            return {"maintenance_configurations": await self.aks_async.maintenance(cluster)}, []
         except ClientAuthenticationError:
             raise
         except READ_ERRORS as error:
             # Left as None (not collected): the window policies then error for this cluster, never pass.
-            gaps.append(_gap("cluster", cluster.id, "maintenanceConfigurations", describe(error)))
-        if self.settings.deep:
-            try:
-                update["upgrade_profile"] = self.aks.upgrade_profile(cluster)
-                update["node_pools"] = tuple(
+            return {}, [_gap("cluster", cluster.id, "maintenanceConfigurations", describe(error))]
+
+    def deep_details(self, cluster: Cluster) -> tuple[dict[str, Any], list[CoverageGap]]:
+        """With ``deep``: the upgrade profiles of a cluster and of its pools, as an update."""
+        try:
+            return {
+                "upgrade_profile": self.aks.upgrade_profile(cluster),
+                "node_pools": tuple(
                     pool.model_copy(
                         update={"latest_node_image_version": self.aks.latest_node_image(cluster, pool.name)}
                     )
                     for pool in cluster.node_pools
-                )
-            except ClientAuthenticationError:
-                raise
-            except READ_ERRORS as error:
-                gaps.append(_gap("cluster", cluster.id, "upgradeProfiles", describe(error)))
-        return update, gaps
+                ),
+            }, []
+        except ClientAuthenticationError:
+            raise
+        except READ_ERRORS as error:
+            return {}, [_gap("cluster", cluster.id, "upgradeProfiles", describe(error))]
 
 
 class _EarlyReads:
@@ -358,7 +369,8 @@ class _EarlyReads:
         self._lock = threading.RLock()  # done-callbacks may run inside see(), which holds it
         self._stopped = False
         self._error: BaseException | None = None  # the failure that stopped the reads
-        self._details: dict[str, Future[tuple[dict[str, Any], list[CoverageGap]]]] = {}
+        #: Per cluster: its maintenance read (async) and, with ``deep``, its upgrade profile reads.
+        self._details: dict[str, list[Future[tuple[dict[str, Any], list[CoverageGap]]]]] = {}
         self._regions: dict[str, Future[tuple[VersionCatalog | None, list[CoverageGap]]]] = {}
 
     def see(self, item: Any) -> None:
@@ -369,8 +381,14 @@ class _EarlyReads:
                 return
             key = normalize_id(item.id)
             if key not in self._details:  # a bisected batch may return the same cluster again
-                future = self._dispatch.submit(item.subscription_id, self._run.details, item)
-                self._details[key] = self._watched(future)
+                reads = [self._watched(self._run.details(item))]
+                if self._run.settings.deep:
+                    reads.append(
+                        self._watched(
+                            self._dispatch.submit(item.subscription_id, self._run.deep_details, item)
+                        )
+                    )
+                self._details[key] = reads
             if item.location and (region := normalize_location(item.location)) not in self._regions:
                 catalog = self._dispatch.submit(
                     item.subscription_id, self._run.catalog, item.location, item.subscription_id
@@ -396,11 +414,15 @@ class _EarlyReads:
 
     def details(self, clusters: Sequence[Cluster]) -> list[Cluster]:
         with self._lock:
-            futures = [self._details[normalize_id(c.id)] for c in clusters]
-        updates = self._collect("clusters", futures)
-        return [
-            c.model_copy(update=update) if update else c for c, update in zip(clusters, updates, strict=True)
-        ]
+            reads = [self._details[normalize_id(c.id)] for c in clusters]
+        found = iter(self._collect("clusters", [future for futures in reads for future in futures]))
+        updated = []
+        for cluster, futures in zip(clusters, reads, strict=True):
+            update: dict[str, Any] = {}
+            for _ in futures:
+                update.update(next(found))
+            updated.append(cluster.model_copy(update=update) if update else cluster)
+        return updated
 
     def _collect(self, phase: str, futures: Sequence[Future[tuple[T, list[CoverageGap]]]]) -> list[T]:
         results = []
@@ -419,8 +441,9 @@ class _EarlyReads:
     def cancel(self) -> None:
         with self._lock:
             self._stopped = True
-            for detail in self._details.values():
-                detail.cancel()
+            for details in self._details.values():
+                for detail in details:
+                    detail.cancel()
             for catalog in self._regions.values():
                 catalog.cancel()
 

@@ -10,15 +10,17 @@ Every attempt of a GET takes a token from its subscription's bucket before it is
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from azure.core.pipeline import PipelineRequest, PipelineResponse
-from azure.core.pipeline.policies import SansIOHTTPPolicy
-from azure.core.rest import HttpRequest, HttpResponse
+from azure.core.pipeline.policies import AsyncHTTPPolicy, SansIOHTTPPolicy
+from azure.core.rest import AsyncHttpResponse, HttpRequest, HttpResponse
 
 READ_BURST = 250
 READ_REFILL = 25.0  # tokens per second
@@ -82,21 +84,34 @@ class TokenBucket:
         self._updated = now
         return now
 
+    def _take(self, waited: float, holds: int) -> tuple[float, int]:
+        """Reserve a token (unless the reservation made before a wait still stands): the seconds to wait
+        for it, and the hold count it was reserved under."""
+        with self._lock:
+            if waited and holds == self._holds:
+                return 0.0, holds
+            now = self._refill()
+            self._tokens -= 1
+            return max(-self._tokens / self._rate, self._not_before - now, 0.0), self._holds
+
     def acquire(self) -> float:
         """Take one token, waiting for it if need be; returns the seconds waited."""
-        waited = 0.0
-        holds = -1
+        waited, holds = 0.0, -1
         while True:
-            with self._lock:
-                if waited and holds == self._holds:
-                    return waited  # the reservation made before sleeping still stands
-                now = self._refill()
-                self._tokens -= 1
-                wait = max(-self._tokens / self._rate, self._not_before - now, 0.0)
-                holds = self._holds
+            wait, holds = self._take(waited, holds)
             if wait <= 0:
                 return waited
             self._sleep(wait)
+            waited += wait
+
+    async def acquire_async(self) -> float:
+        """:meth:`acquire` for an event loop: the wait is an ``asyncio.sleep``."""
+        waited, holds = 0.0, -1
+        while True:
+            wait, holds = self._take(waited, holds)
+            if wait <= 0:
+                return waited
+            await asyncio.sleep(wait)
             waited += wait
 
     def sent(self) -> None:
@@ -182,6 +197,27 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
     return None
 
 
+def _subscription(request: PipelineRequest[HttpRequest]) -> str | None:
+    """The subscription of a GET on a subscription-scoped URL (the reads ARM paces), else None."""
+    http = request.http_request
+    if http.method != "GET":
+        return None
+    found = _SUBSCRIPTION.match(http.url)
+    return found[1] if found else None
+
+
+def _observe(bucket: TokenBucket, response: PipelineResponse[HttpRequest, Any]) -> None:
+    """Feed back what ARM said: the reads it has left, and throttling."""
+    headers = response.http_response.headers
+    remaining = headers.get(REMAINING_READS)
+    bucket.answered(int(remaining) if remaining is not None and remaining.strip().isdigit() else None)
+    status = response.http_response.status_code
+    if status == 429:
+        bucket.hold(retry_after(headers) or 0.0)
+    elif status < 400:
+        bucket.succeeded()
+
+
 class ReadPacingPolicy(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
     """Per-retry pipeline policy: paces each GET attempt on a subscription-scoped URL by its bucket and
     feeds back what ARM says about the remaining reads and throttling."""
@@ -189,35 +225,44 @@ class ReadPacingPolicy(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
     def __init__(self, pacer: ReadPacer) -> None:
         self._pacer = pacer
 
-    @staticmethod
-    def _subscription(request: PipelineRequest[HttpRequest]) -> str | None:
-        http = request.http_request
-        if http.method != "GET":
-            return None
-        found = _SUBSCRIPTION.match(http.url)
-        return found[1] if found else None
-
     def on_request(self, request: PipelineRequest[HttpRequest]) -> None:
-        if (subscription := self._subscription(request)) is not None:
+        if (subscription := _subscription(request)) is not None:
             bucket = self._pacer.bucket(subscription)
             bucket.acquire()
             bucket.sent()
 
     def on_exception(self, request: PipelineRequest[HttpRequest]) -> None:
-        if (subscription := self._subscription(request)) is not None:
+        if (subscription := _subscription(request)) is not None:
             self._pacer.bucket(subscription).answered()
 
     def on_response(
         self, request: PipelineRequest[HttpRequest], response: PipelineResponse[HttpRequest, HttpResponse]
     ) -> None:
-        if (subscription := self._subscription(request)) is None:
-            return
-        headers = response.http_response.headers
+        if (subscription := _subscription(request)) is not None:
+            _observe(self._pacer.bucket(subscription), response)
+
+
+class AsyncReadPacingPolicy(AsyncHTTPPolicy[HttpRequest, AsyncHttpResponse]):
+    """:class:`ReadPacingPolicy` for the SDK's async clients: the same buckets (shared with the sync
+    clients of the collection), waited for with ``asyncio.sleep`` so that other reads go on meanwhile."""
+
+    def __init__(self, pacer: ReadPacer) -> None:
+        super().__init__()
+        self._pacer = pacer
+
+    async def send(
+        self, request: PipelineRequest[HttpRequest]
+    ) -> PipelineResponse[HttpRequest, AsyncHttpResponse]:
+        subscription = _subscription(request)
+        if subscription is None:
+            return await self.next.send(request)
         bucket = self._pacer.bucket(subscription)
-        remaining = headers.get(REMAINING_READS)
-        bucket.answered(int(remaining) if remaining is not None and remaining.strip().isdigit() else None)
-        status = response.http_response.status_code
-        if status == 429:
-            bucket.hold(retry_after(headers) or 0.0)
-        elif status < 400:
-            bucket.succeeded()
+        await bucket.acquire_async()
+        bucket.sent()
+        try:
+            response = await self.next.send(request)
+        except BaseException:
+            bucket.answered()
+            raise
+        _observe(bucket, response)
+        return response

@@ -65,7 +65,7 @@ class AzureSettings(BaseModel):
     arm_endpoint: str | None = None
     arm_audience: str | None = None
     deep: bool = False
-    workers: int = Field(default=16, ge=1, le=128)
+    workers: int = Field(default=64, ge=1, le=128)
     page_size: int = Field(default=GRAPH_PAGE_MAX, ge=1, le=GRAPH_PAGE_MAX)
     subscription_batch: int = Field(default=GRAPH_SUBSCRIPTION_BATCH, ge=1, le=GRAPH_SUBSCRIPTION_BATCH)
     #: azure-core RetryPolicy ``retry_backoff_factor`` (seconds); also our Resource Graph fallback backoff.

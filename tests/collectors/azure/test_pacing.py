@@ -193,3 +193,33 @@ def test_retry_after_headers(headers: dict[str, str], seconds: float | None) -> 
 def test_limits_are_validated(burst: int, refill: float) -> None:
     with pytest.raises(ValueError, match="read limits"):
         ReadLimits(burst, refill)
+
+
+def test_async_acquire_reserves_as_the_sync_one_and_sleeps_without_blocking_the_loop() -> None:
+    """The async clients' policy waits with asyncio.sleep on the same bucket: same reservations, and the
+    loop runs other work meanwhile (a time.sleep there would stall every read of the collection)."""
+    import asyncio
+    import time
+
+    bucket = TokenBucket(ReadLimits(2, 50.0), margin=1.0)  # the real clock: 20 ms per token after 2
+
+    async def scenario() -> tuple[list[float], int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.001)
+
+        running = asyncio.create_task(ticker())
+        waited = await asyncio.gather(*(bucket.acquire_async() for _ in range(5)))
+        running.cancel()
+        return list(waited), ticks
+
+    started = time.monotonic()
+    waited, ticks = asyncio.run(scenario())
+    assert sorted(waited)[:2] == [0.0, 0.0]
+    assert sorted(waited)[2:] == pytest.approx([0.02, 0.04, 0.06], abs=0.01)
+    assert time.monotonic() - started == pytest.approx(0.06, abs=0.05)  # waits overlap, not added up
+    assert ticks >= 10  # the loop kept running while the reads waited
