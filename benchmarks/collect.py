@@ -1,7 +1,7 @@
 """Live collection against the fake ARM with latency and Resource Graph rate limits.
 
     .venv/bin/python benchmarks/collect.py [--clusters 10000] [--subscriptions 200] [--regions 20]
-        [--latency 0.04] [--baseline-clusters 1000] [--workers 16]
+        [--latency 0.04] [--baseline-clusters 1000] [--workers 64]
 
 Compares our collector (Resource Graph + bounded concurrency) with a sequential SDK loop (list clusters per
 subscription, then each cluster's maintenance configurations, then each region's catalog). The fake runs in
@@ -32,6 +32,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from auditor.collectors.azure.settings import AzureSettings  # noqa: E402  # the product's defaults
 
 QUOTA = (15, 5.0)  # Resource Graph: 15 requests per 5 seconds per user (throttling guidance)
 READS = (250, 25.0)  # ARM: read token bucket per subscription (and region), 250 burst, 25 per second
@@ -209,7 +211,9 @@ def main() -> None:
     parser.add_argument("--regions", type=int, default=20)
     parser.add_argument("--latency", type=float, default=0.04)
     parser.add_argument("--baseline-clusters", type=int, default=1_000)
-    parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument(
+        "--workers", type=int, default=AzureSettings.model_fields["workers"].default, help="--workers of ours"
+    )
     parser.add_argument(
         "--processes", type=int, default=2, help="processes of the second run of ours (collect --processes)"
     )

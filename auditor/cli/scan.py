@@ -188,6 +188,8 @@ def scan(
     """Evaluate the policies over an estate and write reports.
 
     The estate is a snapshot (--inventory), the demo (--demo) or, with neither, read live from Azure.
+    With --shard, the exit code is 0 once the shard's reports are written (2 and 4 as below): the gate
+    is `merge`'s, over every shard's result.
     """
     started = datetime.now(UTC)
     config = validated(
@@ -262,6 +264,12 @@ def scan(
     if history.error is not None:
         echo.err(f"aks-auditor: error: {history.error.message}")
         sys.exit(history.error.exit_code)  # 3: the reports are written, the history is not
+    if shard is not None:
+        # A shard's result is a part of one scan: whether it fails the gate (1) or is incomplete (3) is
+        # decided by `merge` over every shard (its gaps and error findings are in its result).
+        if not config.quiet:
+            echo.out(f"shard {shard}: the gate (exit 1 or 3) is decided by `merge` over every shard's result")
+        sys.exit(EXIT_OK)
     if plan and remediate.apply:
         plan_file = reports.output_dir / PLAN_FILE_NAME
         sys.exit(

@@ -1,7 +1,8 @@
-"""docs/recipes/kubernetes/sharded/: the Indexed Job of `collect --shard` pods and the Job that merges
-and scans validate against the kubernetes client's models, agree with each other (shard count, files),
+"""docs/recipes/kubernetes/sharded/: the Indexed Job of `collect --shard` pods, the Job that merges and
+scans, and the scan in shards (an Indexed Job of `scan --shard` pods, then the Job that merges their
+results) validate against the kubernetes client's models, agree with each other (shard count, files),
 and their own arguments — the index expanded as Kubernetes does, the mounts moved to a folder — collect,
-merge and scan an estate served by the ARM fake."""
+merge and scan an estate served by the ARM fake; both ways give the same result."""
 
 from __future__ import annotations
 
@@ -20,14 +21,16 @@ from tests.test_recipes import K8S_MODELS, RECIPES
 SHARDED = RECIPES / "kubernetes" / "sharded"
 
 
-def sharded() -> tuple[dict[str, Any], dict[str, Any]]:
-    collect = [
-        d for d in yaml.safe_load_all((SHARDED / "collect-shards.yaml").read_text(encoding="utf-8")) if d
-    ]
-    merge = [d for d in yaml.safe_load_all((SHARDED / "merge-scan.yaml").read_text(encoding="utf-8")) if d]
-    for document in (*collect, *merge):
+def _jobs(name: str) -> list[dict[str, Any]]:
+    documents = [d for d in yaml.safe_load_all((SHARDED / name).read_text(encoding="utf-8")) if d]
+    for document in documents:
         model = K8S_MODELS[(document["apiVersion"], document["kind"])]
         assert model.model_validate(document).kind == document["kind"]
+    return documents
+
+
+def sharded() -> tuple[dict[str, Any], dict[str, Any]]:
+    collect, merge = _jobs("collect-shards.yaml"), _jobs("merge-scan.yaml")
     return {d["kind"]: d for d in collect}, merge[0]
 
 
@@ -96,3 +99,41 @@ def test_the_sharded_recipe_collects_every_shard_and_scans_the_merged_estate(
     assert {f["resourceId"] for f in result["findings"] if f["resourceKind"] == "cluster"} == {
         row["id"] for row in estate.tables["resources"] if row["type"].lower().endswith("/managedclusters")
     }
+
+    # The scan in shards too: each pod of scan-shards.yaml merges the snapshots into its own folder and
+    # judges its shard; merge-results.yaml joins their results: the single scan's result, times aside.
+    single = _untimed(places["/shards"] / "reports" / "aks-auditor.json")
+    [scan_job] = _jobs("scan-shards.yaml")
+    [merge_results] = _jobs("merge-results.yaml")
+    spec = scan_job["spec"]
+    assert (spec["completionMode"], spec["completions"], spec["parallelism"]) == ("Indexed", count, count)
+    scan_pod = spec["template"]["spec"]
+    [merge_init], [shard_scan] = scan_pod["initContainers"], scan_pod["containers"]
+    assert merge_init["args"][2 : 2 + count] == init["args"][2 : 2 + count]  # the files collect wrote
+    assert shard_scan["args"][shard_scan["args"].index("--shard") + 1] == f"$(JOB_COMPLETION_INDEX)/{count}"
+    assert sorted(spec["podFailurePolicy"]["rules"][0]["onExitCodes"]["values"]) == [2, 4]
+    for index in range(count):
+        work = tmp_path / f"work-{index}"  # the pod's own emptyDir
+        work.mkdir()
+        pod_places = {**places, "/work": work}
+        code, _, err = run_cli(*_local_args(merge_init["args"], index, pod_places))
+        assert (code, err) == (0, ""), err
+        code, out, err = run_cli(*_local_args(shard_scan["args"], index, pod_places))
+        assert code == 0, err  # the gate is merge-results'
+        assert f"shard {index}/{count}: the gate (exit 1 or 3) is decided by `merge`" in out
+    [merger] = merge_results["spec"]["template"]["spec"]["containers"]
+    written = [
+        _local_args([shard_scan["args"][shard_scan["args"].index("--output-dir") + 1]], i, {})[0]
+        for i in range(count)
+    ]
+    assert merger["args"][1 : 1 + count] == [f"{folder}/aks-auditor.json" for folder in written]
+    code, out, err = run_cli(*_local_args(merger["args"], 0, places), "-q")
+    assert code == 1, err  # the whole estate's gate: failing findings
+    assert _untimed(places["/shards"] / "reports" / "aks-auditor.json") == single
+
+
+def _untimed(path: Path) -> dict[str, Any]:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    for key in ("startedAt", "finishedAt"):
+        document["scan"].pop(key)
+    return dict(document)

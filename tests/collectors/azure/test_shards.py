@@ -190,7 +190,7 @@ def test_scan_shards_of_the_collected_estate_merge_into_its_scan(
     for index in range(count):
         out = tmp_path / f"shard-{index}"
         code, _, err = run("scan", *scan_args, "--output-dir", str(out), "--shard", f"{index}/{count}")
-        assert code == 3, err  # the estate's gap is every shard's
+        assert code == 0, err  # the estate's gap is in every shard's result; the gate is merge's
         results.append(out / "aks-auditor.json")
     code, _, err = run("merge", *map(str, results), "--format", "json", "--output-dir", str(tmp_path / "m"))
     assert code == 3, err
