@@ -27,8 +27,9 @@ unknown) yields a :class:`Gap` instead of documents, which the evaluator turns i
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cache, cached_property, partial
 from typing import Any
 
 from auditor.inventory import (
@@ -38,6 +39,7 @@ from auditor.inventory import (
     FleetMember,
     Hub,
     MemberCluster,
+    NodePool,
     Placement,
     VersionCatalog,
 )
@@ -55,15 +57,22 @@ KIND_VARIABLES: dict[ResourceKind, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ResourceDocument:
+    """One resource as a policy input. Its ``document`` is built when first read: a scan judging part of
+    an estate (a shard, a worker process) reads only its own resources' documents."""
+
     kind: ResourceKind
     id: str
     name: str
     subscription_id: str | None
     subscription_name: str | None
     location: str | None
-    document: dict[str, Any]
+    build: Callable[[], dict[str, Any]] = field(repr=False)
+
+    @cached_property
+    def document(self) -> dict[str, Any]:
+        return self.build()
 
 
 @dataclass(frozen=True)
@@ -178,9 +187,9 @@ def iter_documents(estate: Estate) -> Iterator[ResourceDocument | Gap]:
             cluster.subscription_id,
             cluster.subscription_name,
             cluster.location,
-            {"resource": _dump(cluster), "catalog": catalog, "fleets": _cluster_fleets(cluster, views)},
+            partial(_cluster_document, cluster, catalog, views),
         )
-        summary = _cluster_summary(cluster)
+        summary = cache(partial(_cluster_summary, cluster))  # one per cluster, shared by its pools
         for pool in cluster.node_pools:
             yield ResourceDocument(
                 ResourceKind.NODE_POOL,
@@ -189,7 +198,7 @@ def iter_documents(estate: Estate) -> Iterator[ResourceDocument | Gap]:
                 cluster.subscription_id,
                 cluster.subscription_name,
                 cluster.location,
-                {"resource": _dump(pool), "cluster": summary, "catalog": catalog},
+                partial(_pool_document, pool, summary, catalog),
             )
     running = _running_versions(estate) if estate.fleets else {}
     for fleet in estate.fleets:
@@ -198,8 +207,24 @@ def iter_documents(estate: Estate) -> Iterator[ResourceDocument | Gap]:
         yield from _hub_documents(hub)
 
 
+def _cluster_document(
+    cluster: Cluster, catalog: dict[str, Any] | None, views: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    return {"resource": _dump(cluster), "catalog": catalog, "fleets": _cluster_fleets(cluster, views)}
+
+
+def _pool_document(
+    pool: NodePool, summary: Callable[[], dict[str, Any]], catalog: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {"resource": _dump(pool), "cluster": summary(), "catalog": catalog}
+
+
+def _resource_document(model: Any, **context: Any) -> dict[str, Any]:
+    return {"resource": _dump(model), **context}
+
+
 def _fleet_documents(fleet: Fleet, running: dict[str, str | None]) -> Iterator[ResourceDocument | Gap]:
-    def view(kind: ResourceKind, rid: str, name: str, document: dict[str, Any]) -> ResourceDocument:
+    def view(kind: ResourceKind, rid: str, name: str, model: Any, **context: Any) -> ResourceDocument:
         return ResourceDocument(
             kind,
             rid,
@@ -207,7 +232,7 @@ def _fleet_documents(fleet: Fleet, running: dict[str, str | None]) -> Iterator[R
             fleet.subscription_id,
             fleet.subscription_name,
             fleet.location,
-            document,
+            partial(_resource_document, model, **context),
         )
 
     def gap(kind: ResourceKind, what: str) -> Gap:
@@ -227,7 +252,7 @@ def _fleet_documents(fleet: Fleet, running: dict[str, str | None]) -> Iterator[R
         fleet.subscription_id,
         fleet.subscription_name,
         fleet.location,
-        {"resource": _dump(fleet)},
+        partial(_resource_document, fleet),
     )
     fleet_ref = {"id": fleet.id, "name": fleet.name}
     fleet_members = _members_document(_fleet_member_tuples(fleet.members or ()), running)
@@ -249,7 +274,9 @@ def _fleet_documents(fleet: Fleet, running: dict[str, str | None]) -> Iterator[R
                 ResourceKind.UPDATE_RUN,
                 run.id,
                 run.name,
-                {"resource": _dump(run), "fleet": fleet_ref, "members": members},
+                run,
+                fleet=fleet_ref,
+                members=members,
             )
     if fleet.auto_upgrade_profiles is None:
         yield gap(ResourceKind.AUTO_UPGRADE_PROFILE, "auto-upgrade profiles")
@@ -261,7 +288,9 @@ def _fleet_documents(fleet: Fleet, running: dict[str, str | None]) -> Iterator[R
                 ResourceKind.AUTO_UPGRADE_PROFILE,
                 profile.id,
                 profile.name,
-                {"resource": _dump(profile), "fleet": fleet_ref, "members": fleet_members},
+                profile,
+                fleet=fleet_ref,
+                members=fleet_members,
             )
 
 
@@ -301,5 +330,5 @@ def _hub_documents(hub: Hub) -> Iterator[ResourceDocument | Gap]:
                 subscription,
                 None,
                 None,
-                {"resource": _dump(item), "hub": hub_ref},
+                partial(_resource_document, item, hub=hub_ref),
             )

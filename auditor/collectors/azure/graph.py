@@ -80,8 +80,18 @@ def _seconds(value: str | None) -> float | None:
 #: Azure's default Resource Graph user quota: 15 requests per 5-second window (throttling guidance).
 DEFAULT_USER_QUOTA = 15
 DEFAULT_WINDOW = 5.0
-_NOT_BEFORE, _QUOTA, _SENT, _WINDOW_END, _WINDOW = range(5)
-_INITIAL = (0.0, float(DEFAULT_USER_QUOTA), 0.0, 0.0, 0.0)
+_NOT_BEFORE, _QUOTA, _SENT, _WINDOW_END, _WINDOW, _TOTAL, _ANSWERED = range(7)
+_INITIAL = (0.0, float(DEFAULT_USER_QUOTA), 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """One request let through by a :class:`QuotaGate`: the gate's window it was sent in, how many
+    requests the gate had let through before it, and how many of those were unanswered then."""
+
+    window: float
+    sequence: float
+    in_flight: float
 
 
 class QuotaGate:
@@ -107,8 +117,8 @@ class QuotaGate:
         """One gate for this process and the processes it forks (``context``: a multiprocessing context)."""
         return cls(context.Lock(), context.Array("d", _INITIAL, lock=False))
 
-    def acquire(self, sleep: Callable[[float], None]) -> float:
-        """Wait until a request fits in this window's quota, then count it; the window it was sent in."""
+    def acquire(self, sleep: Callable[[float], None]) -> Ticket:
+        """Wait until a request fits in this window's quota, then count it."""
         while True:
             with self._lock:
                 state, now = self._state, time.monotonic()
@@ -119,22 +129,40 @@ class QuotaGate:
                     if not state[_SENT]:
                         state[_WINDOW_END] = now + DEFAULT_WINDOW  # until an answer says when it ends
                     state[_SENT] += 1
-                    return float(state[_WINDOW])
+                    ticket = Ticket(state[_WINDOW], state[_TOTAL], state[_TOTAL] - state[_ANSWERED])
+                    state[_TOTAL] += 1
+                    return ticket
                 wait_for = state[_NOT_BEFORE] if now < state[_NOT_BEFORE] else state[_WINDOW_END]
                 delay = max(wait_for - now, 0.05)
             sleep(min(delay, _MAX_WAIT))
 
-    def release(self, window: float, remaining: str | None, resets_after: float | None, pad: float) -> None:
-        """An answer came to a request sent in ``window``: what ARG says is left and when it resets (the
-        end of an earlier window, from a late answer, must not end the current one)."""
+    def release(self, ticket: Ticket, remaining: str | None, resets_after: float | None, pad: float) -> None:
+        """An answer came to ``ticket``'s request: what ARG says is left and when it resets.
+
+        The end of an earlier window, from a late answer, must not end the current one. ARG's window
+        starts with the first request after the last one reset, which the gate sees only in the answers:
+        when an answer proves that the window its request arrived in has more room than the gate counts,
+        the gate takes that window (it ends when the answer says). The proof is safe: of the requests the
+        gate let through, only those sent after this one, or in flight when it was sent, can have
+        arrived after it in that window."""
         with self._lock:
             state, now = self._state, time.monotonic()
-            if resets_after is not None and window == state[_WINDOW]:
-                state[_WINDOW_END] = now + resets_after + pad
-            if remaining is not None and remaining.isdigit():
-                state[_QUOTA] = max(state[_QUOTA], float(remaining) + 1)
-                if remaining == "0":
-                    state[_NOT_BEFORE] = max(state[_NOT_BEFORE], now + (resets_after or 0.0) + pad)
+            state[_ANSWERED] += 1
+            left = float(remaining) if remaining is not None and remaining.isdigit() else None
+            if left is not None:
+                state[_QUOTA] = max(state[_QUOTA], left + 1)
+            if resets_after is not None:
+                ends = now + resets_after + pad
+                # At most this many of the quota can be spent in the window this request arrived in.
+                later = state[_TOTAL] - ticket.sequence - 1 + ticket.in_flight
+                used = state[_QUOTA] - left + later if left is not None else state[_QUOTA]
+                if used < state[_SENT]:  # ARG began a window the gate had not: count in that one
+                    state[_SENT], state[_WINDOW_END] = used, ends
+                    state[_WINDOW] += 1
+                elif ticket.window == state[_WINDOW]:
+                    state[_WINDOW_END] = ends
+            if remaining == "0":
+                state[_NOT_BEFORE] = max(state[_NOT_BEFORE], now + (resets_after or 0.0) + pad)
 
     def hold(self, seconds: float) -> None:
         """Nobody sends for ``seconds`` (a 429)."""
@@ -240,7 +268,7 @@ class ResourceGraph:
     def _page(self, request: QueryRequest, query: GraphQuery) -> tuple[list[Mapping[str, Any]], str | None]:
         attempt = 0
         while True:
-            window = self._gate.acquire(self._sleep)
+            ticket = self._gate.acquire(self._sleep)
             answered: Mapping[str, str] = {}
             try:
                 body, headers = self._client.resources(request, cls=_raw)
@@ -261,7 +289,7 @@ class ResourceGraph:
                 return _data(body, query)
             finally:
                 self._gate.release(
-                    window,
+                    ticket,
                     answered.get("x-ms-user-quota-remaining"),
                     _seconds(answered.get("x-ms-user-quota-resets-after")),
                     self._pad,

@@ -129,6 +129,17 @@ def test_paging_by_skip_token_and_next_link(start_arm: Callable[[ArmEstate], Fak
     assert all(c.query["api-version"] for c in followed)
 
 
+def test_the_clusters_pages_take_the_quota_first(start_arm: Callable[[ArmEstate], FakeArm]) -> None:
+    # Every per-cluster read waits for its cluster's row; the fleets' side is needed only at the end.
+    fake = start_arm(generated_estate(clusters=7, subscriptions=2))
+    estate = collect(fake, page_size=2)
+    assert estate.coverage.gaps == () and estate.fleets
+    resources = [c for c in fake.calls("graph") if c.table in ("resources", "aksresources")]
+    kinds = [CLUSTER_TYPE in (c.request or {}).get("query", "") for c in resources]
+    assert kinds.count(True) == 4 and len(kinds) > 4  # 2 + 2 + 2 + 1 clusters; then fleets, members...
+    assert kinds == sorted(kinds, reverse=True)  # every clusters page before any other query
+
+
 def test_subscription_batches_of_at_most_300(start_arm: Callable[[ArmEstate], FakeArm]) -> None:
     fake = start_arm(generated_estate(clusters=4, subscriptions=4))
     estate = collect(fake, subscription_batch=3)

@@ -50,11 +50,37 @@ def test_a_late_answer_from_an_earlier_window_does_not_end_this_one() -> None:
     first = gate.acquire(refuse_to_wait)
     gate.release(first, "10", 0.0, 0.0)  # that window ends now
     second = gate.acquire(refuse_to_wait)  # a new window: 1 of 15 sent
-    assert second == first + 1
+    assert second.window == first.window + 1
     gate.release(first, "5", 0.0, 0.0)  # late, from the first window: says "resets now"
     for _ in range(DEFAULT_USER_QUOTA - 1):
         gate.acquire(refuse_to_wait)
     with pytest.raises(Waited):  # still the second window: its 15 are spent
+        gate.acquire(refuse_to_wait)
+
+
+def test_an_answer_from_a_window_arg_began_gives_that_windows_room() -> None:
+    gate = QuotaGate()
+    for answered in range(12):  # the gate's window: 12 sent, each answered in turn
+        gate.release(gate.acquire(refuse_to_wait), str(DEFAULT_USER_QUOTA - 1 - answered), 5.0, 0.0)
+    first_of_new = gate.acquire(refuse_to_wait)
+    # Nothing was in flight when it was sent and nothing was sent after it: ARG counts 1 of 15.
+    gate.release(first_of_new, str(DEFAULT_USER_QUOTA - 1), 5.0, 0.0)
+    assert first_of_new.window == 0.0
+    _take(gate, DEFAULT_USER_QUOTA - 1)
+    with pytest.raises(Waited):
+        gate.acquire(refuse_to_wait)
+
+
+@pytest.mark.parametrize("before, after", [(0, DEFAULT_USER_QUOTA - 1), (1, 0), (3, 5)])
+def test_a_late_answer_never_makes_room_for_requests_that_may_follow_it(before: int, after: int) -> None:
+    gate = QuotaGate()
+    _take(gate, before)  # in flight when it was sent: they may arrive after it
+    late = gate.acquire(refuse_to_wait)
+    _take(gate, after)  # sent after it, answered or not
+    gate.release(late, str(DEFAULT_USER_QUOTA - 1), 5.0, 0.0)  # "14 left" when it arrived
+    room = DEFAULT_USER_QUOTA - 1 - before - after  # what ARG may have left at most
+    _take(gate, room)
+    with pytest.raises(Waited):
         gate.acquire(refuse_to_wait)
 
 
