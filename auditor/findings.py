@@ -107,8 +107,12 @@ class WaiverReport(Model):
 
 def fingerprint(policy_id: str, resource_id: str) -> str:
     """Stable across runs: policy id + normalized (lower-cased) resource id."""
-    digest = hashlib.sha256(f"{policy_id}|{normalize_id(resource_id)}".encode()).hexdigest()
-    return digest[:32]
+    return normalized_fingerprint(policy_id, normalize_id(resource_id))
+
+
+def normalized_fingerprint(policy_id: str, normalized_id: str) -> str:
+    """:func:`fingerprint` of an id already normalized (the evaluator normalizes each resource's once)."""
+    return hashlib.sha256(f"{policy_id}|{normalized_id}".encode()).hexdigest()[:32]
 
 
 #: A failing finding compared with a baseline (``--baseline``): ``new`` or ``unchanged``.
@@ -138,6 +142,23 @@ class Finding(Model):
     baseline_state: BaselineState | None = None
     #: With --history: when the current failing streak began (schema 2.2).
     first_seen: datetime | None = None
+
+    @classmethod
+    def trusted(cls, values: dict[str, Any]) -> Finding:
+        """A finding of ``values`` that our evaluator built, every field given, each already of its declared
+        type — so not validated again (validation is ~2 µs of a finding's ~45 µs, taken 240,000 times
+        at 10,000 clusters; pydantic's ``model_construct`` measured slower than validating). The
+        evaluator's findings are proven equal to their validated copies in tests/policies/."""
+        finding = cls.__new__(cls)
+        object.__setattr__(finding, "__dict__", values)
+        # One shared "fields set" (pydantic's per-instance set is ~40% of a finding's memory).
+        object.__setattr__(finding, "__pydantic_fields_set__", _FINDING_FIELDS)
+        object.__setattr__(finding, "__pydantic_extra__", None)
+        object.__setattr__(finding, "__pydantic_private__", None)
+        return finding
+
+
+_FINDING_FIELDS = set(Finding.model_fields)
 
 
 class FixedFinding(Model):

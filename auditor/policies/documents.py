@@ -74,6 +74,11 @@ class ResourceDocument:
     def document(self) -> dict[str, Any]:
         return self.build()
 
+    @cached_property
+    def key(self) -> str:
+        """The normalized id (findings' fingerprints), computed once for every policy judging it."""
+        return normalize_id(self.id)
+
 
 @dataclass(frozen=True)
 class Gap:
@@ -85,6 +90,11 @@ class Gap:
     subscription_id: str | None
     location: str | None
     reason: str
+
+    @cached_property
+    def key(self) -> str:
+        """The normalized id of the container its findings name."""
+        return normalize_id(self.container_id)
 
 
 def _dump(model: Any, exclude: set[str] | None = None) -> dict[str, Any]:

@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
+from sys import intern
 from typing import Any
 
-from auditor.findings import Escalation, Finding, Status, fingerprint
+from auditor.findings import Escalation, Finding, Status, normalized_fingerprint
 from auditor.gcpause import collector_paused
 from auditor.inventory import Estate
 from auditor.policies.compiler import CompiledEscalation, CompiledPolicy, compile_policy, policy_ref
@@ -96,36 +97,33 @@ def _finding(
     evidence: dict[str, Any],
     escalation: CompiledEscalation | None = None,
 ) -> Finding:
-    """Build a Finding (validated construction measured faster than ``model_construct`` in pydantic 2.x)."""
     spec = policy.spec
     if isinstance(view, Gap):
         rid, name, sub_id, sub_name = view.container_id, view.container_name, view.subscription_id, None
     else:
         rid, name, sub_id, sub_name = view.id, view.name, view.subscription_id, view.subscription_name
-    finding = Finding(
-        policy_id=spec.id,
-        title=spec.title,
-        severity=escalation.severity if escalation else spec.severity,
-        status=status,
-        resource_kind=view.kind.value,
-        resource_id=rid,
-        resource_name=name,
-        subscription_id=sub_id,
-        subscription_name=sub_name,
-        location=view.location,
-        message=message,
-        evidence=evidence,
-        fingerprint=fingerprint(spec.id, rid),
-        remediation=policy.remediation if status is Status.FAIL else None,
-        escalation=Escalation(from_=spec.severity, note=escalation.note) if escalation else None,
+    return Finding.trusted(
+        {
+            "policy_id": spec.id,
+            "title": spec.title,
+            "severity": escalation.severity if escalation else spec.severity,
+            "status": status,
+            "resource_kind": view.kind.value,
+            "resource_id": rid,
+            "resource_name": name,
+            "subscription_id": sub_id,
+            "subscription_name": sub_name,
+            "location": view.location,
+            "message": message,
+            "evidence": evidence,
+            "fingerprint": normalized_fingerprint(spec.id, view.key),
+            "remediation": policy.remediation if status is Status.FAIL else None,
+            "escalation": Escalation(from_=spec.severity, note=escalation.note) if escalation else None,
+            "waiver": None,
+            "baseline_state": None,
+            "first_seen": None,
+        }
     )
-    # Every field is set, so every finding can share one "fields set" (pydantic's per-instance set is
-    # ~40% of a finding's memory: ~150 MB at 200,000 findings). model_copy copies it before updating.
-    object.__setattr__(finding, "__pydantic_fields_set__", _ALL_FIELDS)
-    return finding
-
-
-_ALL_FIELDS = set(Finding.model_fields)
 
 
 def _gap_finding(policy: CompiledPolicy, gap: Gap) -> Finding:
@@ -214,7 +212,11 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _plain(value: Any) -> Any:
-    """Evidence must be JSON: timestamps become RFC 3339 strings, durations seconds, bytes hex."""
+    """Evidence must be JSON: timestamps become RFC 3339 strings, durations seconds, bytes hex. Strings are
+    interned: an estate repeats the same versions, channels and names in hundreds of thousands of
+    findings (measured at 500 clusters: 1,686 -> 1,490 bytes held a finding)."""
+    if type(value) is str:
+        return intern(value)
     if type(value) in _SCALARS:
         return value
     if isinstance(value, datetime):
