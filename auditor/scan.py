@@ -19,6 +19,7 @@ from auditor.findings import (
 )
 from auditor.fleet_cards import fleet_cards
 from auditor.gates.waivers import Waiver, apply_waivers
+from auditor.gcpause import collector_paused
 from auditor.horizon import cluster_horizons
 from auditor.inventory import Estate
 from auditor.inventory.base import normalize_id
@@ -41,6 +42,10 @@ def evaluation_time(estate: Estate) -> datetime:
     return as_utc(estate.collected_at)
 
 
+# The collector stays paused for the whole scan, not only the evaluation: once the findings exist, every
+# automatic full collection walks all of them (measured: cluster_cards of 4,000 clusters 0.09 s paused,
+# 0.63 s when a collection landed in it; a tenth of a two-process scan at 4,000 clusters).
+@collector_paused()
 def run_scan(
     estate: Estate,
     policies: Sequence[ConfiguredPolicy],
