@@ -43,8 +43,8 @@ def evaluation_time(estate: Estate) -> datetime:
 
 
 # The collector stays paused for the whole scan, not only the evaluation: once the findings exist, every
-# automatic full collection walks all of them (measured: cluster_cards of 4,000 clusters 0.09 s paused,
-# 0.63 s when a collection landed in it; a tenth of a two-process scan at 4,000 clusters).
+# automatic full collection walks all of them (measured at 4,000 clusters: cluster_cards 0.09 s paused,
+# 0.63 s when a collection landed in it; the two-process scan 4.0 -> 3.3 s, the one-process 4.8 -> 4.2 s).
 @collector_paused()
 def run_scan(
     estate: Estate,
