@@ -105,13 +105,9 @@ class WaiverReport(Model):
     stale: tuple[ListedWaiver, ...] = ()
 
 
-def fingerprint(policy_id: str, resource_id: str) -> str:
-    """Stable across runs: policy id + normalized (lower-cased) resource id."""
-    return normalized_fingerprint(policy_id, normalize_id(resource_id))
-
-
-def normalized_fingerprint(policy_id: str, normalized_id: str) -> str:
-    """:func:`fingerprint` of an id already normalized (the evaluator normalizes each resource's once)."""
+def fingerprint(policy_id: str, normalized_id: str) -> str:
+    """Stable across runs: policy id + the resource's normalized (lower-cased) id, ``normalize_id``'s —
+    the evaluator normalizes each resource's id once for every policy judging it."""
     return hashlib.sha256(f"{policy_id}|{normalized_id}".encode()).hexdigest()[:32]
 
 

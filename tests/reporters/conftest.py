@@ -25,6 +25,7 @@ from auditor.findings import (
     WaiverNote,
     fingerprint,
 )
+from auditor.inventory.base import normalize_id
 from auditor.inventory.estate import Coverage, CoverageGap, Scope, SubscriptionRef
 
 SUB_PROD = "11111111-1111-1111-1111-111111111111"
@@ -155,7 +156,7 @@ def finding(
         location="westeurope" if sub else None,
         message=message,
         evidence=evidence or {},
-        fingerprint=fingerprint(policy_id, resource_id),
+        fingerprint=fingerprint(policy_id, normalize_id(resource_id)),
         remediation=remediation,
         escalation=Escalation(from_=policy.severity, note=escalation or "escalated") if escalated else None,
         waiver=waiver,
