@@ -5,15 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from auditor.findings import RESULT_SCHEMA_VERSION, ScanResult
+from auditor.findings import RESULT_SCHEMA_VERSION, ScanResult, compact
 from auditor.gcpause import collector_paused
 from auditor.inventory.snapshot import load_document
 
 
 @collector_paused()  # walks every finding: no full collection of them meanwhile
 def load_result(path: Path) -> ScanResult:
-    """The result in ``path``; 1.x results are upgraded to the current shape (see :func:`upgrade_from_1`)."""
-    return load_document(path, ScanResult, "ScanResult", RESULT_SCHEMA_VERSION, upgrade_from_1)
+    """The result in ``path``; 1.x results are upgraded to the current shape (see :func:`upgrade_from_1`).
+    Its findings are compacted (``merge`` holds every shard's at once)."""
+    result = load_document(path, ScanResult, "ScanResult", RESULT_SCHEMA_VERSION, upgrade_from_1)
+    compact(result.findings)
+    return result
 
 
 def upgrade_from_1(raw: dict[str, Any]) -> dict[str, Any]:

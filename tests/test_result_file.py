@@ -94,3 +94,22 @@ def test_a_newer_major_is_refused_with_one_line(tmp_path: Path) -> None:
         f"aks-auditor: error: {path}: schemaVersion 3.0 is newer than this aks-auditor understands (2.4); "
         "upgrade aks-auditor to read it\n"
     )
+
+
+def test_a_loaded_results_findings_share_what_repeats(tmp_path: Path) -> None:
+    """``merge`` holds every shard's findings at once: loaded, they hold one object per repeated value
+    (a policy's title, remediation and escalation; a resource's id; evidence strings) and one fields set,
+    as the evaluator's own findings do — and every value is still the one in the file."""
+    document = _scan_demo(tmp_path / "r")
+    findings = load_result(tmp_path / "r" / "aks-auditor.json").findings
+    assert [f.model_dump(mode="json", by_alias=True) for f in findings] == document["findings"]
+    for field in ("title", "resource_id", "remediation", "escalation"):
+        values = [(f.policy_id, getattr(f, field)) for f in findings if getattr(f, field) is not None]
+        objects = {id(value) for _, value in values}
+        distinct = {(policy, repr(value)) for policy, value in values}
+        if field == "resource_id":
+            distinct = {repr(value) for _, value in values}
+        assert len(objects) == len(distinct) < len(values), field
+    strings = [v for f in findings for v in f.evidence.values() if type(v) is str]
+    assert len({id(s) for s in strings}) == len(set(strings)) < len(strings)
+    assert all(f.__pydantic_fields_set__ is findings[0].__pydantic_fields_set__ for f in findings)

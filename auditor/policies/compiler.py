@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditor.errors import PolicyError
-from auditor.findings import PolicyRef, Remediation, Severity
+from auditor.findings import Escalation, PolicyRef, Remediation, Severity
 from auditor.policies.engine import Environment, ExpressionError, LetError, Program, cel_literal
 from auditor.policies.fields import unknown_field
 from auditor.policies.loader import ConfiguredPolicy
@@ -31,6 +31,8 @@ class CompiledEscalation:
     program: Program
     severity: Severity
     note: str
+    #: What a finding it raises carries: one object for all of them.
+    finding: Escalation
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,12 @@ def compile_policy(configured: ConfiguredPolicy, env: Environment, kind: Resourc
         check=expr("check", spec.check),
         evidence=tuple((name, expr(f"evidence.{name}", source)) for name, source in spec.evidence.items()),
         escalate=tuple(
-            CompiledEscalation(expr(f"escalate[{i}].when", e.when), e.severity, e.note)
+            CompiledEscalation(
+                expr(f"escalate[{i}].when", e.when),
+                e.severity,
+                e.note,
+                Escalation(from_=spec.severity, note=e.note),
+            )
             for i, e in enumerate(spec.escalate)
         ),
         message=template("message", spec.message),

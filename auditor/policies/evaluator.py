@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sys import intern
 from typing import Any
 
-from auditor.findings import Escalation, Finding, Status, fingerprint
+from auditor.findings import Finding, Status, fingerprint
 from auditor.gcpause import collector_paused
 from auditor.inventory import Estate
 from auditor.policies.compiler import CompiledEscalation, CompiledPolicy, compile_policy, policy_ref
@@ -118,7 +118,7 @@ def _finding(
             "evidence": evidence,
             "fingerprint": fingerprint(spec.id, view.key),
             "remediation": policy.remediation if status is Status.FAIL else None,
-            "escalation": Escalation(from_=spec.severity, note=escalation.note) if escalation else None,
+            "escalation": escalation.finding if escalation else None,
             "waiver": None,
             "baseline_state": None,
             "first_seen": None,

@@ -1,11 +1,11 @@
 """Evaluate an estate in worker processes: each forked worker judges every P-th resource and sends its
-findings back as JSON bytes (pydantic serializes and validates them in Rust: far cheaper than pickling
-model trees, benchmarks/results/scale.md); the parent puts them back in resource order, so the findings
-are exactly those of one process, in the same order.
+findings back as compact rows (auditor/policies/finding_wire.py: far cheaper than pickling model trees or
+validating JSON again, benchmarks/results/scale.md); the parent puts them back in resource order, so the
+findings are exactly those of one process, in the same order.
 
 This process judges one share itself; the other workers are forked (they share its estate and compiled
 policies copy-on-write: nothing is sent to them). A worker that dies, or answers with something that
-does not validate, is a coverage gap and its resources have no findings: the scan is incomplete
+does not decode, is a coverage gap and its resources have no findings: the scan is incomplete
 (exit 3), never silently smaller.
 """
 
@@ -21,17 +21,14 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter
-
-from auditor.findings import Finding
 from auditor.gcpause import collector_paused
 from auditor.inventory import CoverageGap, Estate
 from auditor.policies.evaluator import Owns
+from auditor.policies.finding_wire import pack, unpack
 from auditor.policies.order import Judged, interleave
 
 #: Below this many resources a second process costs more than it saves (fork, transfer, validation).
 MIN_RESOURCES_PER_PROCESS = 2_000
-_FINDINGS = TypeAdapter(list[Finding])
 _PAIR = struct.Struct("<II")  # a resource's position and its finding count
 
 #: ``evaluate(estate, keep, owns)``: the findings of the resources (of those ``owns`` accepts) whose ordinal
@@ -68,13 +65,13 @@ def _worker(
         judged = evaluate(estate, lambda ordinal: ordinal % processes == index, owns)
         pairs = zip(judged.positions, judged.counts, strict=True)
         conn.send_bytes(b"".join(_PAIR.pack(position, count) for position, count in pairs))
-        conn.send_bytes(_FINDINGS.dump_json(judged.findings))
+        conn.send_bytes(pack(judged.findings))
     conn.close()
 
 
 def _receive(conn: Connection) -> Judged:
     pairs = list(_PAIR.iter_unpack(conn.recv_bytes()))
-    findings = _FINDINGS.validate_json(conn.recv_bytes())
+    findings = unpack(conn.recv_bytes())
     if sum(count for _, count in pairs) != len(findings):
         raise ValueError(f"{len(findings)} findings for counts adding up to {sum(c for _, c in pairs)}")
     return Judged(findings, [position for position, _ in pairs], [count for _, count in pairs])
