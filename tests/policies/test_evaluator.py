@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -160,9 +161,10 @@ def assert_as_validated(findings: Any) -> None:
         assert validated.model_dump_json() == finding.model_dump_json()
 
 
-def test_every_finding_is_what_validation_would_build() -> None:
-    """A generated estate: every status but waived (the waiver file is applied later), escalations,
-    remediations, step-by-step errors."""
+@cache
+def every_kind_of_finding() -> tuple[Finding, ...]:
+    """A generated estate's findings: every status but waived (the waiver file is applied later),
+    escalations, remediations, step-by-step errors."""
     estate = build_estate(clusters=60, subscriptions=6)
     policies = configure(
         load_policy_dirs(builtin_policies_dir(), []), Selection(enable=frozenset({"FLEET-005"}))
@@ -170,7 +172,11 @@ def test_every_finding_is_what_validation_would_build() -> None:
     findings = Evaluator(policies, evaluation_time(estate)).evaluate(estate)
     assert {f.status for f in findings} == set(Status) - {Status.WAIVED}
     assert any(f.escalation for f in findings) and any(f.remediation for f in findings)
-    assert_as_validated(findings)
+    return findings
+
+
+def test_every_finding_is_what_validation_would_build() -> None:
+    assert_as_validated(every_kind_of_finding())
 
 
 def test_equal_evidence_strings_are_one_object() -> None:

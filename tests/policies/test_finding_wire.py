@@ -5,36 +5,17 @@ from __future__ import annotations
 
 import marshal
 from datetime import date
-from functools import cache
 
 import pytest
 
 from auditor.findings import Finding, Status, WaiverNote
-from auditor.policies.evaluator import Evaluator
 from auditor.policies.finding_wire import pack, unpack
-from auditor.policies.loader import Selection, configure, load_policy_dirs
-from auditor.resources import builtin_policies_dir
-from auditor.scan import evaluation_time
-from benchmarks.generate_estate import build_estate
 
-from .test_evaluator import assert_as_validated
-
-
-@cache
-def judged() -> tuple[Finding, ...]:
-    """Every status but waived, escalations, remediations, step-by-step errors."""
-    estate = build_estate(clusters=60, subscriptions=6)
-    policies = configure(
-        load_policy_dirs(builtin_policies_dir(), []), Selection(enable=frozenset({"FLEET-005"}))
-    )
-    findings = Evaluator(policies, evaluation_time(estate)).evaluate(estate)
-    assert {f.status for f in findings} == set(Status) - {Status.WAIVED}
-    assert any(f.escalation for f in findings) and any(f.remediation for f in findings)
-    return findings
+from .test_evaluator import assert_as_validated, every_kind_of_finding
 
 
 def test_the_findings_arrive_exactly_as_sent() -> None:
-    sent = judged()
+    sent = every_kind_of_finding()
     message = pack(sent)
     assert message[:1] == b"M"  # the compact rows, not the JSON fallback
     arrived = unpack(message)
@@ -47,7 +28,7 @@ def test_what_the_findings_share_arrives_once() -> None:
     """A policy's title, remediation and escalation are one object in every finding of it, and equal
     evidence strings one string, as in the evaluator's own findings (JSON validated again held each
     separately: 2,466 against ~1,060 B a finding)."""
-    arrived = unpack(pack(judged()))
+    arrived = unpack(pack(every_kind_of_finding()))
     for field in ("title", "remediation", "escalation"):
         values = [getattr(f, field) for f in arrived if getattr(f, field) is not None]
         assert len(values) > 50
@@ -60,7 +41,7 @@ def test_what_the_findings_share_arrives_once() -> None:
 
 def test_evidence_the_rows_cannot_carry_travels_as_validated_json() -> None:
     """Never produced by the evaluator (its evidence is JSON data), but never lost either."""
-    first = judged()[0]
+    first = every_kind_of_finding()[0]
     odd = Finding.trusted(first.__dict__ | {"evidence": {"status": Status.FAIL, "when": [1, 2.5, None]}})
     message = pack([odd, first])
     assert message[:1] == b"J"
@@ -69,7 +50,9 @@ def test_evidence_the_rows_cannot_carry_travels_as_validated_json() -> None:
 
 def test_a_finding_with_a_waiver_is_not_sent() -> None:
     """Waivers, baselines and history apply in the scanning process, after the findings arrive."""
-    waived = judged()[0].model_copy(update={"waiver": WaiverNote(reason="r", expires=date(2027, 1, 1))})
+    waived = every_kind_of_finding()[0].model_copy(
+        update={"waiver": WaiverNote(reason="r", expires=date(2027, 1, 1))}
+    )
     with pytest.raises(ValueError, match="before waivers and baselines apply"):
         pack([waived])
 
