@@ -119,13 +119,13 @@ def render(mode: str, clusters: int, out: Path, other_cap: int = 0) -> dict[str,
     caps = {} if mode == "ours" else {"max_detailed": UNBOUNDED, "max_resources": UNBOUNDED}
     peak_before, rss_before = _peak_rss_mb(), _current_rss_mb()
     begin = time.perf_counter()
-    html = render_html(result, **caps)
+    html = b"".join(render_html(result, **caps)).decode("utf-8")
     seconds = time.perf_counter() - begin
     peak_after = _peak_rss_mb()
     data = html.encode("utf-8")
     out.write_bytes(data)
     if mode == "ours" and other_cap:  # an experiment: the same layout with another cap (after measuring)
-        other = render_html(result, max_detailed=other_cap)
+        other = b"".join(render_html(result, max_detailed=other_cap)).decode("utf-8")
         out.with_name(f"{out.stem}-cap{other_cap}.html").write_text(other, encoding="utf-8")
     by_subscription = Counter(
         f.subscription_id.lower() for f in result.findings if f.subscription_id and f.status.value != "pass"

@@ -9,10 +9,9 @@ from typing import Any
 
 from auditor.inventory import Estate
 from auditor.landscape import landscape
-from auditor.reporters.html import render_html
 from auditor.scan import run_scan
 from tests.reporters.test_glance import _rows
-from tests.reporters.test_html import parse
+from tests.reporters.test_html import html_text, parse
 
 from .conftest import compliant_catalog, compliant_cluster, estate_document
 from .history.test_store import POLICIES
@@ -74,7 +73,7 @@ def test_clusters_per_minor_against_the_supported_window() -> None:
 def test_the_report_shows_the_landscape_of_the_result() -> None:
     result = run_scan(estate(), POLICIES, started_at=NOW, fail_on=None)
     assert result.landscape == landscape(estate(), result.scan.evaluated_at or NOW)
-    page = parse(render_html(result))
+    page = parse(html_text(result))
     rows = _rows(page, "landscape-table")
     header = next(r.content for r in page.all("tr") if r.content.startswith("Region Supported minors"))
     assert header.split()[3:-3] == ["1.33", "1.34", "1.35", "unknown"]
@@ -110,7 +109,7 @@ def test_cluster_cards_in_the_result_and_under_each_cluster_heading() -> None:
         "NodeImage",
         None,
     )
-    page = parse(render_html(result))
+    page = parse(html_text(result))
     text = {e.attrs.get("id"): e.content for e in page.all("div", "resource")}
     shown = [content for content in text.values() if content.startswith("b ")]
     assert (

@@ -113,3 +113,5 @@ def test_a_loaded_results_findings_share_what_repeats(tmp_path: Path) -> None:
     strings = [v for f in findings for v in f.evidence.values() if type(v) is str]
     assert len({id(s) for s in strings}) == len(set(strings)) < len(strings)
     assert all(f.__pydantic_fields_set__ is findings[0].__pydantic_fields_set__ for f in findings)
+    maps = [f.evidence for f in findings]
+    assert len({id(m) for m in maps}) == len({repr(m) for m in maps}) < len(maps)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sys import intern
 from typing import Any
 
-from auditor.findings import Finding, Status, fingerprint
+from auditor.findings import Finding, SharedEvidence, Status, fingerprint
 from auditor.gcpause import collector_paused
 from auditor.inventory import Estate
 from auditor.policies.compiler import CompiledEscalation, CompiledPolicy, compile_policy, policy_ref
@@ -60,7 +60,9 @@ class Evaluator:
     def evaluate_part(self, estate: Estate, keep: Callable[[int], bool], owns: Owns | None = None) -> Judged:
         """The findings of the resources ``owns`` accepts (all when None) whose ordinal among those
         ``keep`` accepts — a worker's share of a scan (auditor/policies/parallel.py) — with each judged
-        resource's position in iter_documents order and how many findings it produced."""
+        resource's position in iter_documents order and how many findings it produced. Equal evidence is
+        held once (SharedEvidence; a worker's then travels once too: marshal writes a shared object once)."""
+        evidence = SharedEvidence()
         findings: list[Finding] = []
         positions: list[int] = []
         counts: list[int] = []
@@ -80,6 +82,9 @@ class Evaluator:
             else:
                 activation = self.environments[item.kind].activation(item.document)
                 findings.extend(evaluate_policy(policy, item, activation) for policy in policies)
+            for finding in findings[before:]:
+                values = finding.__dict__
+                values["evidence"] = evidence.share(values["evidence"])
             positions.append(position)
             counts.append(len(findings) - before)
         return Judged(findings, positions, counts)

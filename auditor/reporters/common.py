@@ -45,6 +45,32 @@ def _smallest(items: list[Finding], count: int, key: Callable[[Finding], Any]) -
     return heapq.nsmallest(count, items, key=key)
 
 
+def _resource_key(finding: Finding) -> str:
+    return finding.resource_id.lower()
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """``sorted(findings, key=finding_sort_key)``, holding far fewer keys at once: the findings are put in
+    buckets of status, severity and policy (a few hundred) and each bucket is sorted by resource on its
+    own — one lower-cased id per finding of one bucket alive, not a key tuple and id for each of 160,000
+    findings (~45 MB at 10,000 clusters). Both sorts are stable, so ties keep their order as in one sort.
+    """
+    buckets: dict[tuple[int, int, str], list[Finding]] = {}
+    for finding in findings:
+        key = (finding.status.rank, -finding.severity.rank, finding.policy_id)
+        bucket = buckets.get(key)
+        if bucket is None:
+            buckets[key] = [finding]
+        else:
+            bucket.append(finding)
+    ordered: list[Finding] = []
+    for key in sorted(buckets):
+        bucket = buckets.pop(key)
+        bucket.sort(key=_resource_key)
+        ordered.extend(bucket)
+    return ordered
+
+
 def _policy_then_resource(finding: Finding) -> tuple[str, str]:
     return (finding.policy_id, finding.resource_id.lower())
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -58,6 +59,8 @@ from auditor.resources import template_loader
 #: Cluster profiles under the headings are open while at most this many clusters are listed; beyond, each
 #: shows its one-line summary and opens on a click (closed, the browser neither styles nor lays it out).
 OPEN_CARDS = 100
+#: Characters of the page written at a time.
+_PIECE = 1 << 20
 
 
 def group_findings(result: ScanResult, *, max_detailed: int = MAX_DETAILED) -> list[GroupView]:
@@ -117,13 +120,23 @@ def _no_tags(_resource_id: str) -> dict[str, str]:
 
 def render_html(
     result: ScanResult, *, max_detailed: int = MAX_DETAILED, max_resources: int = MAX_RESOURCES
-) -> str:
-    """The complete HTML document."""
+) -> Iterator[bytes]:
+    """The complete HTML document as UTF-8, about a megabyte at a time: the template's text as Jinja
+    writes it, never joined into one string (at 10,000 clusters the page and the pieces it was joined
+    from were ~45 MB more held; benchmarks/results/scale.md)."""
     with collector_paused():
-        return _document(result, max_detailed=max_detailed, max_resources=max_resources)
+        pieces: list[str] = []
+        size = 0
+        for piece in _document(result, max_detailed=max_detailed, max_resources=max_resources):
+            pieces.append(piece)
+            size += len(piece)
+            if size >= _PIECE:
+                yield "".join(pieces).encode("utf-8")
+                pieces, size = [], 0
+        yield "".join(pieces).encode("utf-8")
 
 
-def _document(result: ScanResult, *, max_detailed: int, max_resources: int) -> str:
+def _document(result: ScanResult, *, max_detailed: int, max_resources: int) -> Iterator[str]:
     scope = result.scan.scope
     counts = status_counts(result.findings)
     template = _environment().get_template("report.html.j2")
@@ -133,7 +146,7 @@ def _document(result: ScanResult, *, max_detailed: int, max_resources: int) -> s
     cards = {normalize_id(card.resource_id): card for card in result.clusters}
     horizons = {normalize_id(h.resource_id): h for h in result.horizon}
     data = report_data(result, grid, table_findings(result), listed=listed, cards=cards, horizons=horizons)
-    return template.render(
+    return template.generate(
         result=result,
         banner=incomplete_banner(result),
         started=utc_timestamp(result.scan.started_at),

@@ -4,9 +4,10 @@
 ``<skipped>``; ``pass`` is a bare testcase. Within a suite the failures come first, then errors,
 waived, skipped and passing cases, each in result order (no sort: CI tabs order cases themselves).
 
-Serialized by ElementTree one ``<testsuite>`` at a time (the root element is written around them), so
-only one suite's elements are alive at once. ElementTree escapes the XML specials; characters XML 1.0
-cannot carry at all (most control characters, lone surrogates) are replaced first, since ElementTree
+Serialized by ElementTree 1,000 test cases at a time (the root and suite elements are written around
+them), so only that many elements are alive at once: a suite of 50,000 cases as elements was ~130 MB
+held at 10,000 clusters (benchmarks/results/scale.md). ElementTree escapes the XML specials; characters
+XML 1.0 cannot carry at all (most control characters, lone surrogates) are replaced first, since ElementTree
 would write them and the document would not parse. ASCII output (everything beyond as character
 references) keeps a large document at one byte per character.
 """
@@ -28,6 +29,8 @@ _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-
 _EVIDENCE_ENCODER = json.JSONEncoder(default=str)
 _ENCODING = "us-ascii"  # with "xmlcharrefreplace": everything beyond ASCII as character references
 _DECLARATION = "<?xml version='1.0' encoding='utf-8'?>\n"  # ASCII is UTF-8: say the usual
+#: Elements of a suite serialized at a time.
+_CHUNK = 1_000
 
 
 def _clean(text: str) -> str:
@@ -72,11 +75,9 @@ def _document(result: ScanResult) -> Iterator[bytes]:
         return
     yield (_DECLARATION + empty.removesuffix(" />") + ">").encode(_ENCODING, "xmlcharrefreplace")
     for policy_id, suite in suites.items():
-        element = _suite(policies[policy_id], suite)
-        ET.indent(element, space="  ", level=1)
-        # Cleaned once per suite, after serializing: one regex pass over the text instead of one per value.
-        text = _clean(ET.tostring(element, encoding="unicode"))
-        yield b"\n  " + text.encode(_ENCODING, "xmlcharrefreplace").rstrip(b"\n")
+        for text in _suite(policies[policy_id], suite):
+            # Cleaned once per chunk, after serializing: one regex pass over the text, not one per value.
+            yield _clean(text).encode(_ENCODING, "xmlcharrefreplace")
     if notices:
         element = _waiver_suite(notices)
         ET.indent(element, space="  ", level=1)
@@ -109,8 +110,10 @@ def _counts(counts: dict[Status, int]) -> dict[str, str]:
     }
 
 
-def _suite(policy: PolicyRef, findings: dict[Status, list[Finding]]) -> ET.Element:
-    """One ``<testsuite>``: failures first, then errors, waived, skipped and passes (each in result order)."""
+def _suite(policy: PolicyRef, findings: dict[Status, list[Finding]]) -> Iterator[str]:
+    """One ``<testsuite>`` (failures first, then errors, waived, skipped and passes, each in result order)
+    as text, its children ``_CHUNK`` at a time: the text ElementTree writes for the whole suite, without
+    holding a suite of 50,000 cases as elements at once."""
     suite = ET.Element(
         "testsuite",
         {
@@ -118,7 +121,8 @@ def _suite(policy: PolicyRef, findings: dict[Status, list[Finding]]) -> ET.Eleme
             **_counts({status: len(items) for status, items in findings.items()}),
         },
     )
-    properties = ET.SubElement(suite, "properties")
+    head = "\n  " + ET.tostring(suite, encoding="unicode").removesuffix(" />") + ">"
+    properties = ET.Element("properties")
     values = {
         "policy.id": policy.id,
         "policy.severity": policy.severity.value,
@@ -128,20 +132,34 @@ def _suite(policy: PolicyRef, findings: dict[Status, list[Finding]]) -> ET.Eleme
         if value:
             ET.SubElement(properties, "property", {"name": name, "value": value})
     classname = policy.id
-    for status, items in findings.items():
-        for finding in items:
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                {
-                    "classname": classname,
-                    "name": f"{finding.resource_name} ({finding.resource_id})",
-                    "time": "0",
-                },
-            )
-            if status is not Status.PASS:
-                _outcome(case, finding)
-    return suite
+    cases = (_case(classname, finding) for items in findings.values() for finding in items)
+    chunk = [properties]
+    for case in cases:
+        chunk.append(case)
+        if len(chunk) == _CHUNK:
+            yield head + _children(chunk)
+            head, chunk = "", []
+    yield head + _children(chunk) + "\n  </testsuite>"
+
+
+def _children(elements: list[ET.Element]) -> str:
+    """Elements of a suite as ElementTree indents them inside it: each on its own line, 4 spaces in."""
+    if not elements:
+        return ""
+    holder = ET.Element("x")
+    holder.extend(elements)
+    ET.indent(holder, space="  ", level=1)
+    return ET.tostring(holder, encoding="unicode").removeprefix("<x>").removesuffix("\n  </x>")
+
+
+def _case(classname: str, finding: Finding) -> ET.Element:
+    case = ET.Element(
+        "testcase",
+        {"classname": classname, "name": f"{finding.resource_name} ({finding.resource_id})", "time": "0"},
+    )
+    if finding.status is not Status.PASS:
+        _outcome(case, finding)
+    return case
 
 
 def _outcome(case: ET.Element, finding: Finding) -> None:

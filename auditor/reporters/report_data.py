@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -29,7 +30,7 @@ from auditor.cluster_cards import ClusterCard
 from auditor.findings import SEVERITY_ORDER, STATUS_ORDER, Finding, ScanResult, Status
 from auditor.horizon import ClusterHorizon
 from auditor.inventory.base import normalize_id
-from auditor.reporters.common import finding_sort_key, support_end_text, visible_controls
+from auditor.reporters.common import sort_findings, support_end_text, visible_controls
 from auditor.reporters.glance import anchor, cluster_of
 from auditor.reporters.matrix import Matrix, MatrixRow
 
@@ -45,6 +46,9 @@ _MIN_PART = 3
 _TOKENS = tuple(chr(code) for code in range(1, 9))
 _RESERVED = re.compile("[\x00-\x08]")
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"}
+#: Integers of a findings row, and rows written as text at a time.
+_ROW = 5
+_ROWS_PER_PIECE = 10_000
 
 
 @lru_cache(maxsize=65_536)
@@ -97,7 +101,7 @@ class _Strings:
 
 def table_findings(result: ScanResult) -> list[Finding]:
     """The findings table's rows in their first order: worst first (as everywhere in the report)."""
-    return sorted((f for f in result.findings if f.status in TABLE_STATUSES), key=finding_sort_key)
+    return sort_findings(f for f in result.findings if f.status in TABLE_STATUSES)
 
 
 def cluster_profile(card: ClusterCard | None, horizon: ClusterHorizon | None) -> str:
@@ -129,9 +133,11 @@ def cluster_profile(card: ClusterCard | None, horizon: ClusterHorizon | None) ->
 
 @dataclass(frozen=True)
 class ReportData:
-    """The JSON block (as Markup safe inside ``<script type="application/json">``) and the first rows."""
+    """The JSON block (pieces of Markup safe inside ``<script type="application/json">``, written as the
+    page is: the findings' rows are held as integers, five a finding, and become text ``_ROWS_PER_PIECE``
+    at a time) and the first rows."""
 
-    json: Markup
+    json: Iterable[Markup]
     findings: list[Finding]
     findings_total: int
     matrix_total: int
@@ -169,7 +175,7 @@ def report_data(
         clusters.append(_cluster_row(row, grid, listed, cards, horizons, subscription, regions))
     resources: dict[str, int] = {}
     resource_rows: list[list[Any]] = []
-    rows: list[list[int]] = []
+    rows = array("q")  # resource, policy, status, severity, message: five integers a finding
     for finding in findings:
         key = finding.resource_id
         name = visible_controls(finding.resource_name)  # the template's parts as the page shows them
@@ -187,14 +193,14 @@ def report_data(
                     _anchor_if(finding.resource_id, listed),
                 ]
             )
-        rows.append(
-            [
+        rows.extend(
+            (
                 resource,
                 policies(finding.policy_id),
                 _STATUS_INDEX[finding.status],
                 _SEVERITY_INDEX[finding.severity],
                 messages(encode_message(visible_controls(finding.message), name)),
-            ]
+            )
         )
     data = {
         "statuses": [status.value for status in STATUS_ORDER],
@@ -208,9 +214,9 @@ def report_data(
         "clusters": clusters,
         "resources": resource_rows,
         "messages": messages.values,
-        "findings": rows,
     }
-    return ReportData(_embed(data), list(findings[:FINDINGS_PAGE]), len(rows), len(clusters))
+    total = len(rows) // _ROW
+    return ReportData(json_block(data, rows), list(findings[:FINDINGS_PAGE]), total, len(clusters))
 
 
 _STATUS_INDEX = {status: index for index, status in enumerate(STATUS_ORDER)}
@@ -249,9 +255,41 @@ def _cluster_row(
     ]
 
 
-def _embed(data: dict[str, Any]) -> Markup:
-    """JSON that cannot end its ``<script>`` element or open a comment: ``<``, ``>``, ``&`` escaped."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    for character, escape in _JSON_ESCAPES.items():  # str.replace: far faster than translate on megabytes
+def json_block(
+    data: dict[str, Any], rows: array[int], *, per_piece: int = _ROWS_PER_PIECE
+) -> Iterator[Markup]:
+    """``data`` with ``"findings"`` (the rows, five integers each) last, as JSON that cannot end its
+    ``<script>`` element or open a comment (``<``, ``>``, ``&`` escaped), in pieces: each value, long
+    lists ``per_piece`` items at a time — never the 10 MB text whole, nor the copies the page
+    makes of each piece it writes."""
+    yield Markup("{")
+    for number, (key, value) in enumerate(data.items()):
+        name = ("," if number else "") + _dumps(key) + ":"
+        if not isinstance(value, list) or len(value) <= per_piece:
+            yield _escaped(name + _dumps(value))
+            continue
+        yield _escaped(name + "[")
+        for start in range(0, len(value), per_piece):
+            text = _dumps(value[start : start + per_piece])[1:-1]
+            yield _escaped(text if start == 0 else "," + text)
+        yield Markup("]")
+    yield Markup(',"findings":[') if data else Markup('"findings":[')
+    step = _ROW * per_piece
+    for start in range(0, len(rows), step):
+        piece = rows[start : start + step]
+        text = ",".join(
+            f"[{piece[i]},{piece[i + 1]},{piece[i + 2]},{piece[i + 3]},{piece[i + 4]}]"
+            for i in range(0, len(piece), _ROW)
+        )
+        yield Markup(text if start == 0 else "," + text)  # noqa: S704 - digits, commas and brackets
+    yield Markup("]}")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _escaped(text: str) -> Markup:
+    for character, escape in _JSON_ESCAPES.items():  # str.replace: far faster than translate
         text = text.replace(character, escape)
     return Markup(text)  # noqa: S704 - JSON with every markup character escaped, inside a data block

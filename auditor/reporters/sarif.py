@@ -39,6 +39,8 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pydantic_core import PydanticSerializationError, to_json
@@ -63,6 +65,8 @@ MAX_RESULTS = 25_000
 #: file of thousands of results by eye (viewers and GitHub parse it).
 INDENT_MAX_RESULTS = 1_000
 MAX_TAGS = 10
+#: Results serialized at a time in a compact log.
+_CHUNK = 1_000
 _TEXT_LIMIT = 1024
 _NAME_LIMIT = 255
 
@@ -87,22 +91,49 @@ _SEMVER = re.compile(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
 _NOT_CATEGORY_SAFE = re.compile(r"[^A-Za-z0-9._:-]+")
 
 
-def render_sarif(result: ScanResult, *, max_results: int = MAX_RESULTS) -> str:
-    """The SARIF log as JSON text: indented up to ``INDENT_MAX_RESULTS`` results, compact beyond."""
+def render_sarif(result: ScanResult, *, max_results: int = MAX_RESULTS) -> Iterator[bytes]:
+    """The SARIF log as ASCII JSON chunks: indented up to ``INDENT_MAX_RESULTS`` results; compact beyond,
+    and then the log around the results first, the results ``_CHUNK`` at a time — 25,000 results as
+    dicts, JSON and text at once were ~120 MB more held at 10,000 clusters (benchmarks/results/scale.md)."""
     with collector_paused():
-        log = sarif_log(result, max_results=max_results)
-        indent = 2 if len(log["runs"][0]["results"]) <= INDENT_MAX_RESULTS else None
-        try:
-            text = to_json(log, indent=indent, ensure_ascii=True, fallback=str).decode("ascii")
-        except PydanticSerializationError:  # e.g. bytes that are not UTF-8 somewhere in the evidence
-            text = json.dumps(
-                log, indent=indent, separators=(",", ":") if indent is None else None, default=str
-            )
-    return text + "\n"
+        log, entries, result_of = _log(result, max_results)
+        if len(entries) <= INDENT_MAX_RESULTS:
+            log["runs"][0]["results"] = [result_of(entry) for entry in entries]
+            yield _json(log, indent=2) + b"\n"
+            return
+        marker = f"aks-auditor results {secrets.token_hex(16)}"  # no value of the log can spell it
+        log["runs"][0]["results"] = marker
+        head, found, tail = _json(log).partition(f'"{marker}"'.encode("ascii"))
+        if not found:  # cannot happen: the marker is ASCII, written as it is
+            raise AssertionError("SARIF results marker not written")
+        yield head + b"["
+        for index in range(0, len(entries), _CHUNK):
+            chunk = _json([result_of(entry) for entry in entries[index : index + _CHUNK]])
+            yield (b"," if index else b"") + chunk[1:-1]
+        yield b"]" + tail + b"\n"
+
+
+def _json(value: Any, indent: int | None = None) -> bytes:
+    """``value`` as ASCII JSON (compact without ``indent``); values JSON has no type for as strings."""
+    try:
+        return to_json(value, indent=indent, ensure_ascii=True, fallback=str)
+    except PydanticSerializationError:  # e.g. bytes that are not UTF-8 somewhere in the evidence
+        separators = (",", ":") if indent is None else None
+        return json.dumps(value, indent=indent, separators=separators, default=str).encode("ascii")
 
 
 def sarif_log(result: ScanResult, *, max_results: int = MAX_RESULTS) -> dict[str, Any]:
     """The SARIF log as a JSON-able dict (what :func:`render_sarif` serializes)."""
+    log, entries, result_of = _log(result, max_results)
+    log["runs"][0]["results"] = [result_of(entry) for entry in entries]
+    return log
+
+
+def _log(
+    result: ScanResult, max_results: int
+) -> tuple[dict[str, Any], list[Finding | FixedFinding], Callable[[Finding | FixedFinding], dict[str, Any]]]:
+    """The log without its results; the findings and fixed findings to list, in order; and what turns
+    each into its result."""
     reported = [finding for finding in result.findings if finding.status in _REPORTED]
     fixed = result.baseline.fixed_findings if result.baseline else ()
     policies = policies_with_stand_ins(
@@ -112,13 +143,18 @@ def sarif_log(result: ScanResult, *, max_results: int = MAX_RESULTS) -> dict[str
     rule_index = {rule_id: index for index, rule_id in enumerate(rule_ids)}
     kept = sorted(most_severe(reported, max_results, _class_rank), key=_severity_first)
     suppressible = any(finding.status is Status.WAIVED for finding in kept)
+
+    def result_of(entry: Finding | FixedFinding) -> dict[str, Any]:
+        if isinstance(entry, Finding):
+            return _result(entry, rule_index[entry.policy_id], suppressible)
+        return _absent(entry, rule_index[entry.policy_id])
+
     run: dict[str, Any] = {
         "tool": {"driver": _driver(result, [policies[rule_id] for rule_id in rule_ids])},
         "automationDetails": {"id": f"aks-auditor/{_NOT_CATEGORY_SAFE.sub('-', result.scan.source)}/"},
         "invocations": [_invocation(result)],
         "columnKind": "unicodeCodePoints",
-        "results": [_result(finding, rule_index[finding.policy_id], suppressible) for finding in kept]
-        + [_absent(item, rule_index[item.policy_id]) for item in fixed],
+        "results": [],
     }
     if len(reported) > len(kept):
         run["properties"] = {
@@ -129,7 +165,7 @@ def sarif_log(result: ScanResult, *, max_results: int = MAX_RESULTS) -> dict[str
                 f"{len(reported) - len(kept)} least severe were left out. See the JSON or HTML report.",
             }
         }
-    return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}, [*kept, *fixed], result_of
 
 
 def _class_rank(cls: tuple[Severity, Status]) -> tuple[int, int]:

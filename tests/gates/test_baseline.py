@@ -122,7 +122,7 @@ def test_a_baseline_of_other_subscriptions_is_refused() -> None:
 def test_sarif_carries_baseline_states_and_absent_results() -> None:
     before = scan(stale("kept"), stale("mended"))
     compared = compare(scan(stale("kept"), compliant_cluster("mended")), before, "b.json")
-    log = json.loads(render_sarif(compared))
+    log = json.loads(b"".join(render_sarif(compared)))
     schema = json.loads((CONTRACTS / "sarif" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
     Draft4Validator(schema).validate(log)
     results = log["runs"][0]["results"]

@@ -17,11 +17,10 @@ from auditor.findings import ScanResult, Severity, Status
 from auditor.history.store import HistoryStore, database_url
 from auditor.inventory import Estate
 from auditor.policies.loader import Selection, configure, load_policy_dirs
-from auditor.reporters.html import render_html
 from auditor.resources import builtin_policies_dir
 from auditor.scan import run_scan
 from tests.reporters.test_glance import _rows
-from tests.reporters.test_html import parse
+from tests.reporters.test_html import html_text, parse
 
 from ..conftest import compliant_catalog, compliant_cluster, estate_document, run_cli
 
@@ -276,11 +275,11 @@ def test_reports_carry_the_trend_of_the_same_scope(history_url: str, tmp_path: P
         (1, 1, 1), (2, 2, 2), (None, 3, 1),
     ]  # fmt: skip
     assert all(p.failed_by_severity[Severity.HIGH] == 0 and p.errors == 0 for p in three.history.trend)
-    page = parse(render_html(three))
+    page = parse(html_text(three))
     assert [row[:2] for row in _rows(page, "trend-table")] == [
         ["1", "2026-06-01 12:00"], ["2", "2026-06-02 12:00"], ["this scan", "2026-06-03 12:00"],
     ]  # fmt: skip
     lines = [e.attrs["class"] for e in page.all("polyline")]
     assert lines == ["line sev-line-medium"]  # only severities that ever failed are drawn
     assert page.by_id("trend") is not None and "password" not in three.history.store
-    assert parse(render_html(scan(3, stale("a")))).by_id("trend") is None  # no store, no trend
+    assert parse(html_text(scan(3, stale("a")))).by_id("trend") is None  # no store, no trend

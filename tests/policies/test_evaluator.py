@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from auditor.findings import Finding, Severity, Status
+from auditor.findings import Finding, Severity, SharedEvidence, Status
 from auditor.inventory import Estate
 from auditor.policies.evaluator import Evaluator
 from auditor.policies.loader import Selection, configure, load_policy_dirs
@@ -189,3 +190,36 @@ def test_equal_evidence_strings_are_one_object() -> None:
     strings += [item for items in lists for item in items if type(item) is str]
     assert len(strings) > 1_000
     assert len({id(s) for s in strings}) == len(set(strings))
+
+
+def assert_equal_evidence_is_one_map(findings: Sequence[Finding]) -> None:
+    """Equal evidence maps are one object (``repr`` tells ``1``, ``1.0`` and ``True`` apart, and key order)."""
+    maps = [f.evidence for f in findings]
+    assert len({id(m) for m in maps}) == len({repr(m) for m in maps}) < len(maps) // 2
+
+
+def test_equal_evidence_is_one_map() -> None:
+    """A scan repeats a few thousand evidence maps in hundreds of thousands of findings (~250 B each)."""
+    assert_equal_evidence_is_one_map(every_kind_of_finding())
+
+
+def test_evidence_equal_but_for_its_types_or_order_is_not_shared() -> None:
+    shared = SharedEvidence()
+    first = {"a": 1, "b": [1, "x"]}
+    assert shared.share(first) is first
+    assert shared.share({"a": 1, "b": [1, "x"]}) is first
+    for other in (
+        {"a": True, "b": [1, "x"]},
+        {"a": 1.0, "b": [1, "x"]},
+        {"b": [1, "x"], "a": 1},
+        {"a": 1, "b": [True, "x"]},
+        {"a": 1, "b": (1, "x")},
+        {"a": -0.0},
+        {"a": 0.0},
+    ):
+        assert shared.share(other) is other, other
+    odd = {"when": datetime(2026, 1, 1, tzinfo=UTC)}  # marshal cannot write it: kept, never shared
+    assert shared.share(odd) is odd
+    assert shared.share(dict(odd)) is not odd
+    assert shared.share({"a": "y"}, lambda m: {"a": "made"}) == {"a": "made"}
+    assert shared.share({"a": "y"}) == {"a": "made"}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from auditor.findings import ScanResult
-from auditor.reporters.html import render_html
+from tests.reporters.test_html import html_text
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 pytestmark = pytest.mark.skipif(
@@ -38,7 +38,7 @@ def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def report(tmp_path: Path, result: ScanResult) -> Path:
     path = tmp_path / "aks-auditor.html"
-    path.write_text(render_html(result), encoding="utf-8")
+    path.write_text(html_text(result), encoding="utf-8")
     return path
 
 

@@ -12,6 +12,7 @@ from auditor.reporters.common import (
     first_findings,
     most_severe,
     policy_rows,
+    sort_findings,
     status_counts,
 )
 
@@ -40,6 +41,17 @@ def shuffled(result: ScanResult, count: int, seed: int) -> list[Finding]:
 def test_first_findings_equals_sorted_and_cut(result: ScanResult, count: int) -> None:
     findings = shuffled(result, 400, seed=count)
     assert first_findings(findings, count) == sorted(findings, key=finding_sort_key)[:count]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sorting_in_buckets_is_one_sort_ties_included(result: ScanResult, seed: int) -> None:
+    findings = shuffled(result, 400, seed=seed)
+    # ties: the same resource (other case) under the same policy, status and severity keep their order
+    findings += [f.model_copy(update={"resource_id": f.resource_id.swapcase()}) for f in findings[::3]]
+    random.Random(seed).shuffle(findings)
+    expected = sorted(findings, key=finding_sort_key)
+    assert [id(f) for f in sort_findings(iter(findings))] == [id(f) for f in expected]
+    assert sort_findings([]) == []
 
 
 @pytest.mark.parametrize("count", [0, 1, 25, 150, 399, 400, 401])

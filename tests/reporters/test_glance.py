@@ -14,10 +14,9 @@ from typing import Any
 
 from auditor.findings import Finding, Severity, Status
 from auditor.reporters.glance import SEVERITY_WEIGHT, anchor, glance
-from auditor.reporters.html import render_html
 from tests.conftest import run_cli
 from tests.reporters.conftest import HOSTILE, SUB_DEV, SUB_PROD, build_result, finding
-from tests.reporters.test_html import Collector, parse, scripts
+from tests.reporters.test_html import Collector, html_text, parse, scripts
 
 
 def cluster(sub: str, name: str) -> str:
@@ -152,7 +151,7 @@ def _hash(text: str) -> str:
 
 
 def test_the_content_security_policy_allows_only_the_reports_own_style_and_script() -> None:
-    html = render_html(build_result(hostile=True))
+    html = html_text(build_result(hostile=True))
     page = parse(html)
     [meta] = [e for e in page.all("meta") if e.attrs.get("http-equiv") == "Content-Security-Policy"]
     policy = dict(part.strip().split(" ", 1) for part in (meta.attrs["content"] or "").split(";"))
@@ -201,7 +200,7 @@ def test_the_waivers_section_lists_applied_expired_and_stale(tmp_path: Path) -> 
 
 
 def test_no_waiver_file_no_waivers_section() -> None:
-    page = parse(render_html(build_result()))
+    page = parse(html_text(build_result()))
     assert page.by_id("waivers") is None and not any(e.attrs.get("href") == "#waivers" for e in page.all("a"))
 
 

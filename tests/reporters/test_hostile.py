@@ -12,11 +12,10 @@ import pytest
 
 from auditor.findings import ListedWaiver, ReportTags, ScanResult, Status, WaiverNote, WaiverReport
 from auditor.inventory.estate import SubscriptionRef
-from auditor.reporters.html import render_html
 from tests.conftest import run_cli
 from tests.reporters.devtools import browser
 from tests.reporters.test_browser import CHROMIUM, FLAGS
-from tests.reporters.test_html import parse, scripts
+from tests.reporters.test_html import html_text, parse, scripts
 
 PAYLOADS = (
     "<script>window.pwned=1</script>",
@@ -75,7 +74,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[ScanResult, str]:
             ),
         }
     )
-    return evil, render_html(evil)
+    return evil, html_text(evil)
 
 
 def test_every_field_renders_as_text(hostile: tuple[ScanResult, str]) -> None:

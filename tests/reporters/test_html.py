@@ -67,6 +67,11 @@ class Collector(HTMLParser):
         ]
 
 
+def html_text(result: ScanResult, **kwargs: Any) -> str:
+    """The whole page as text (render_html writes it as UTF-8 chunks)."""
+    return b"".join(render_html(result, **kwargs)).decode("utf-8")
+
+
 def scripts(page: Collector) -> tuple[Element, dict[str, Any]]:
     """The report's own script and its data block (parsed): there is exactly one of each, nothing else."""
     found = page.all("script")
@@ -87,7 +92,7 @@ def parse(html: str) -> Collector:
 
 @pytest.fixture
 def page(result: ScanResult) -> Collector:
-    return parse(render_html(result))
+    return parse(html_text(result))
 
 
 def test_incomplete_banner_is_prominent(page: Collector, make_result: MakeResult, result: ScanResult) -> None:
@@ -100,7 +105,7 @@ def test_incomplete_banner_is_prominent(page: Collector, make_result: MakeResult
     assert "AuthorizationFailed: no read access" in coverage.content
     assert "list memberclusters" in coverage.content
     clean = make_result(complete=True, findings=[f for f in result.findings if f.status is not Status.ERROR])
-    clean_page = parse(render_html(clean))
+    clean_page = parse(html_text(clean))
     assert clean_page.by_id("incomplete") is None
     assert "Scan incomplete" not in "".join(clean_page.text)
 
@@ -136,7 +141,7 @@ def test_policy_table_has_every_policy_with_counts(page: Collector, result: Scan
 
 
 def test_untrusted_values_are_escaped(make_result: MakeResult) -> None:
-    html = render_html(make_result(hostile=True))
+    html = html_text(make_result(hostile=True))
     assert HOSTILE not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     page = parse(html)
@@ -256,7 +261,7 @@ def test_many_passes_are_counted_per_resource_never_listed(
         if index % 100 == 7:
             findings.append(failing.model_copy(update={"resource_id": resource_id, "resource_name": name}))
     assert sum(expected.values()) == 19_995
-    html = render_html(make_result(findings=findings, complete=True))
+    html = html_text(make_result(findings=findings, complete=True))
     assert "pass-msg-" not in html, "no passing finding is rendered one by one"
     assert len(html.encode()) < 1_500_000
     page = parse(html)
@@ -315,7 +320,7 @@ def test_beyond_the_cap_the_most_severe_are_shown_and_the_rest_counted(
     make_result: MakeResult, result: ScanResult
 ) -> None:
     findings = _scaled_failures(result)
-    html = render_html(make_result(findings=findings, complete=True), max_detailed=50)
+    html = html_text(make_result(findings=findings, complete=True), max_detailed=50)
     page = parse(html)
     articles = page.all("article", "finding")
     assert len(articles) == 50
@@ -349,7 +354,7 @@ def test_default_cap(make_result: MakeResult, result: ScanResult) -> None:
         )
         for n in range(MAX_DETAILED + 100)
     ]
-    html = render_html(make_result(findings=findings, complete=True))
+    html = html_text(make_result(findings=findings, complete=True))
     assert html.count('<article class="finding') == MAX_DETAILED
     assert f"shows the {MAX_DETAILED:,} most severe of {MAX_DETAILED + 100:,} findings" in " ".join(
         html.split()
@@ -370,7 +375,7 @@ def test_quiet_resources_are_not_listed_beyond_max_resources(
 
     findings = [at(passing, n) for n in range(30)] + [at(skipped, n) for n in range(0, 30, 3)]
     findings += [at(failing, 3), at(failing, 4)]
-    page = parse(render_html(make_result(findings=findings, complete=True), max_resources=10))
+    page = parse(html_text(make_result(findings=findings, complete=True), max_resources=10))
     assert sorted(_resource_contents(page)) == ["aks-0003", "aks-0004"]
     note = page.by_id("not-shown")
     assert note is not None
@@ -393,4 +398,4 @@ def test_header_says_when_the_estate_was_collected(page: Collector, make_result:
     assert "Scanned 2024-06-03 08:00:00 UTC" in header.content
     base = make_result()
     live = base.model_copy(update={"scan": base.scan.model_copy(update={"evaluated_at": None})})
-    assert parse(render_html(live)).by_id("judged-as-of") is None
+    assert parse(html_text(live)).by_id("judged-as-of") is None

@@ -137,6 +137,29 @@ def test_estate_scale_document_is_well_formed(make_result: MakeResult, result: S
     assert 'system "399" & <399>\r\n\t (' in "".join(sorted(names))
 
 
+def test_suites_written_in_chunks_are_the_text_of_the_whole_tree(
+    make_result: MakeResult, result: ScanResult
+) -> None:
+    """Suites of more cases than one chunk (1,000) are written piece by piece; the document is still, to
+    the byte, what ElementTree writes for the whole tree indented — chunk boundaries leave no trace."""
+    findings = [
+        finding.model_copy(update={"resource_id": f"{finding.resource_id}-{n}", "message": f"m\u00e9 {n}"})
+        for n in range(1_001)
+        for finding in result.findings
+    ]
+    text = b"".join(render_junit(make_result(findings=findings)))
+    root = ET.fromstring(text)
+    assert max(len(suite.findall("testcase")) for suite in root) >= 2_001
+    assert [child.tag for child in root[0]][:2] == ["properties", "testcase"]
+    assert sum(1 for _ in root.iter("properties")) == len(root)
+    for suite in root:
+        assert suite.get("tests") == str(len(suite.findall("testcase")))
+        assert len({case.get("name") for case in suite.findall("testcase")}) == len(suite.findall("testcase"))
+    ET.indent(root, space="  ")
+    whole = ET.tostring(root, encoding="us-ascii", xml_declaration=False)
+    assert text == b"<?xml version='1.0' encoding='utf-8'?>\n" + whole + b"\n"
+
+
 def test_a_policy_missing_from_the_result_gets_a_suite_and_escalation_comes_from_the_finding(
     result: ScanResult,
 ) -> None:

@@ -3,10 +3,14 @@ test), and small where messages differ only by the resource they name."""
 
 from __future__ import annotations
 
+import json
+from array import array
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditor.reporters.report_data import LITERAL, decode_message, encode_message
+from auditor.reporters.report_data import LITERAL, decode_message, encode_message, json_block
 
 names = st.lists(st.text(min_size=0, max_size=12), min_size=1, max_size=4).map("/".join)
 
@@ -36,3 +40,23 @@ def test_one_template_serves_every_cluster() -> None:
 def test_a_message_holding_a_token_is_stored_literally() -> None:
     assert encode_message("has \x01 inside aks-1", "aks-1") == LITERAL + "has \x01 inside aks-1"
     assert encode_message("\x00starts with the marker", "x") == LITERAL + "\x00starts with the marker"
+
+
+@pytest.mark.parametrize("per_piece", [1, 2, 3, 10_000])
+def test_the_json_block_in_pieces_is_the_whole_document_escaped(per_piece: int) -> None:
+    """Long lists and the findings' rows are written a few items at a time; joined, the pieces are the
+    document serialized whole, with no ``<``, ``>`` or ``&`` left to end the script element."""
+    data = {
+        "statuses": ["fail", "pass"],
+        "clusters": [["</script><!--", "a&b", 1, 0], ["é\u2028", "", -1, 2], ["x", "y", 3, 4]],
+        "empty": [],
+        "messages": ["Cluster \x01 runs <1.30>", "plain", "third", "fourth"],
+    }
+    rows = array("q", [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 1, 1, 1, 1])
+    text = "".join(json_block(data, rows, per_piece=per_piece))
+    assert not set(text) & set("<>&")
+    expected = data | {"findings": [list(rows[i : i + 5]) for i in range(0, len(rows), 5)]}
+    assert json.loads(text) == expected
+    whole = json.dumps(expected, ensure_ascii=False, separators=(",", ":"))
+    assert text == whole.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    assert "".join(json_block({}, array("q"))) == '{"findings":[]}'

@@ -24,7 +24,7 @@ from auditor.scan import run_scan
 from benchmarks.generate_estate import build_estate
 from tests.reporters.devtools import Page, browser
 from tests.reporters.test_browser import CHROMIUM, FLAGS
-from tests.reporters.test_html import parse, scripts
+from tests.reporters.test_html import html_text, parse, scripts
 
 CLUSTERS = 300
 
@@ -38,7 +38,7 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> tuple[ScanResult, Path]:
     result = run_scan(generated, policies, started_at=generated.collected_at, fail_on=None)
     path = tmp_path_factory.mktemp("paged") / "report.html"
     # fewer in full than the default, so that some clusters are only in the paged tables
-    path.write_text(render_html(result, max_detailed=200, max_resources=100), encoding="utf-8")
+    path.write_text(html_text(result, max_detailed=200, max_resources=100), encoding="utf-8")
     return result, path
 
 
@@ -237,7 +237,7 @@ def test_tricky_messages_decode_exactly_in_the_browser(tmp_path: Path) -> None:
     ]  # fmt: skip
     result = build_result(findings=items, complete=True)
     path = tmp_path / "tricky.html"
-    path.write_text(render_html(result), encoding="utf-8")
+    path.write_text(html_text(result), encoding="utf-8")
     with browser(CHROMIUM, FLAGS, tmp_path / "profile") as opened:
         opened.navigate(path.as_uri())
         rows = walk(opened, "finding-table", "table-pager")
@@ -265,7 +265,7 @@ def test_a_subscription_with_nothing_to_list_shows_nothing(tmp_path: Path) -> No
     ]
     result = build_result(findings=items, complete=True)
     path = tmp_path / "report.html"
-    path.write_text(render_html(result), encoding="utf-8")
+    path.write_text(html_text(result), encoding="utf-8")
     with browser(CHROMIUM, FLAGS, tmp_path / "profile") as opened:
         opened.navigate(f"{path.as_uri()}#view?status=fail,error,waived,skipped&subscription={SUB_PROD}")
         assert opened.evaluate("document.getElementById('filter-subscription').value") == SUB_PROD
@@ -273,3 +273,12 @@ def test_a_subscription_with_nothing_to_list_shows_nothing(tmp_path: Path) -> No
         assert count(opened, "matrix-count") == "showing 0 of 1 clusters"
         view(opened, "#view?status=fail,error,waived,skipped", path)
         assert count(opened, "table-count") == "showing 2 of 2 findings"  # the hub's and the cluster's
+
+
+def test_the_page_is_written_in_pieces_each_whole_utf8(estate: tuple[ScanResult, Path]) -> None:
+    """Never one string of the whole page: pieces of about a megabyte, each whole UTF-8 characters, that
+    join to the page."""
+    result, path = estate
+    chunks = list(render_html(result, max_detailed=200, max_resources=100))
+    assert len(chunks) >= 2 and all(len(chunk) <= 3 << 20 for chunk in chunks)
+    assert "".join(chunk.decode("utf-8") for chunk in chunks) == path.read_text(encoding="utf-8")

@@ -10,10 +10,11 @@ from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 from jsonschema import Draft4Validator
+from pydantic_core import to_json
 
 from auditor.findings import Escalation, ScanResult, Severity, Status
 from auditor.reporters.locations import artifact_path
-from auditor.reporters.sarif import INDENT_MAX_RESULTS, SECURITY_SEVERITY, render_sarif
+from auditor.reporters.sarif import INDENT_MAX_RESULTS, SECURITY_SEVERITY, render_sarif, sarif_log
 from tests.conftest import CONTRACTS
 
 # The official OASIS schema, vendored (provenance: tests/data/contracts/README.md), never downloaded.
@@ -31,8 +32,13 @@ def validator() -> Draft4Validator:
     return Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
 
 
+def sarif_text(result: ScanResult, **kwargs: Any) -> str:
+    """The whole log as text (render_sarif writes it in chunks, ASCII)."""
+    return b"".join(render_sarif(result, **kwargs)).decode("ascii")
+
+
 def sarif(result: ScanResult, **kwargs: Any) -> dict[str, Any]:
-    log: dict[str, Any] = json.loads(render_sarif(result, **kwargs))
+    log: dict[str, Any] = json.loads(sarif_text(result, **kwargs))
     return log
 
 
@@ -232,7 +238,7 @@ def test_artifact_path(resource_id: str, expected: str) -> None:
 
 
 def test_fingerprints_stable_across_renders_and_distinct_across_resources(make_result: MakeResult) -> None:
-    first, second = render_sarif(make_result()), render_sarif(make_result())
+    first, second = sarif_text(make_result()), sarif_text(make_result())
     assert first == second
     results = json.loads(first)["runs"][0]["results"]
     hashes = [item["partialFingerprints"]["primaryLocationLineHash"] for item in results]
@@ -361,13 +367,13 @@ def test_output_is_ascii_and_evidence_of_any_type_serializes(result: ScanResult)
             "evidence": {"when": datetime(2024, 6, 1, tzinfo=UTC), "pools": {"a"}, "emoji": "😀"},
         }
     )
-    text = render_sarif(result.model_copy(update={"findings": (odd,)}))
+    text = sarif_text(result.model_copy(update={"findings": (odd,)}))
     assert text.isascii()
     item = json.loads(text)["runs"][0]["results"][0]
     assert item["message"]["text"] == "Kubernetes 1.27 — out of support → upgrade…"
     assert item["properties"]["evidence"] == {"when": "2024-06-01T00:00:00Z", "pools": ["a"], "emoji": "😀"}
     raw = odd.model_copy(update={"evidence": {"raw": b"\xff\xfe"}})
-    fallback = json.loads(render_sarif(result.model_copy(update={"findings": (raw,)})))
+    fallback = json.loads(sarif_text(result.model_copy(update={"findings": (raw,)})))
     assert fallback["runs"][0]["results"][0]["properties"]["evidence"] == {"raw": "b'\\xff\\xfe'"}
 
 
@@ -377,8 +383,19 @@ def test_large_logs_are_compact_small_ones_indented(result: ScanResult) -> None:
         template.model_copy(update={"resource_id": f"{template.resource_id}-{n}", "fingerprint": f"{n:032x}"})
         for n in range(INDENT_MAX_RESULTS + 1)
     )
-    small = render_sarif(result)
+    small = sarif_text(result)
     assert small.startswith('{\n  "$schema"')
-    large = render_sarif(result.model_copy(update={"findings": many}))
+    large = sarif_text(result.model_copy(update={"findings": many}))
     assert large.startswith('{"$schema"') and large.count("\n") == 1
     assert len(json.loads(large)["runs"][0]["results"]) == INDENT_MAX_RESULTS + 1
+    # Written in chunks: byte for byte the log serialized whole; a value JSON cannot write in one chunk
+    # (bytes that are not UTF-8) is written as text there, the other chunks as they are.
+    whole = result.model_copy(update={"findings": many})
+    assert large == to_json(sarif_log(whole), ensure_ascii=True).decode("ascii") + "\n"
+    raw = many[-1].model_copy(update={"evidence": {"raw": b"\xff\xfe"}})
+    odd = json.loads(sarif_text(result.model_copy(update={"findings": (*many[:-1], raw)})))
+    results = odd["runs"][0]["results"]
+    [at] = [i for i, item in enumerate(results) if "raw" in item["properties"]["evidence"]]
+    assert results[at]["properties"]["evidence"] == {"raw": "b'\\xff\\xfe'"}
+    expected = json.loads(large)["runs"][0]["results"]
+    assert results[:at] + results[at + 1 :] == expected[:at] + expected[at + 1 :]
