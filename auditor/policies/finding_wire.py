@@ -6,8 +6,8 @@ from JSON again. marshal sends an object the rows share once (a policy's title, 
 interns again what the worker had interned (evidence strings), so the receiving process holds them as
 compactly as the worker did. Measured at 500 clusters (benchmarks/results/scale.md): pydantic's JSON held
 2,466 B a finding on arrival and took ~17 µs to validate; these rows hold 1,056 B (what the evaluator's
-own findings hold) and take ~2 µs. Both ends are the same interpreter (a fork), so marshal's format is
-theirs alike.
+own findings hold; 866 B since equal evidence is one map) and take ~2 µs. Both ends are the same
+interpreter (a fork), so marshal's format is theirs alike.
 
 The remediations and escalations of the findings travel once each, as JSON validated here. What is
 checked on arrival is the answer's shape (a truncated or foreign message is a ValueError: the caller's
