@@ -135,7 +135,7 @@ def cluster_profile(card: ClusterCard | None, horizon: ClusterHorizon | None) ->
 class ReportData:
     """The JSON block (pieces of Markup safe inside ``<script type="application/json">``, written as the
     page is: the findings' rows are held as integers, five a finding, and become text ``_ROWS_PER_PIECE``
-    at a time) and the first rows."""
+    at a time) and the first rows. ``json`` is a generator, read once: by the page that writes it."""
 
     json: Iterable[Markup]
     findings: list[Finding]
