@@ -9,7 +9,6 @@ import click
 
 from auditor.cli import echo
 from auditor.cli.options import EXIT_CODES_HELP
-from auditor.collectors.web import fetch_json, is_url
 from auditor.errors import ConfigError
 from auditor.outputs import write_output
 from auditor.release_calendar import (
@@ -23,11 +22,21 @@ from auditor.release_calendar import (
 )
 
 
+def _is_url(text: str) -> bool:
+    return text.startswith(("https://", "http://"))
+
+
+def _fetched(url: str) -> ReleaseCalendar:
+    """The calendar at ``url``, fetched with the proxy and CA settings of the SDK (azure.core's pipeline,
+    imported only when a URL is given)."""
+    from auditor.collectors.web import fetch_json
+
+    return parse_calendar(fetch_json(url), url)
+
+
 def read_calendar(spec: str) -> ReleaseCalendar:
-    """A calendar from a file or an http(s) URL (fetched with the proxy and CA settings of the SDK)."""
-    if is_url(spec):
-        return parse_calendar(fetch_json(spec), spec)
-    return load_calendar_file(Path(spec))
+    """A calendar from a file or an http(s) URL."""
+    return _fetched(spec) if _is_url(spec) else load_calendar_file(Path(spec))
 
 
 def choose_calendar(
@@ -61,9 +70,9 @@ def calendar() -> None:
 )
 def update(output: Path, url: str) -> None:
     """Fetch the calendar, validate it and write it atomically (nothing is written if any step fails)."""
-    if not is_url(url):
+    if not _is_url(url):
         raise ConfigError(f"--url {url}: expected an https:// (or http://) URL")
-    fetched = parse_calendar(fetch_json(url), url)
+    fetched = _fetched(url)
     write_output(output, render_calendar(fetched), "the release calendar")
     newest = fetched.newest_first()[0]
     echo.out(

@@ -15,7 +15,6 @@ from auditor.cli.options import EXIT_CODES_HELP
 from auditor.cli.scan import SCAN_GROUPS, policies_and_waivers, scan
 from auditor.cli.settings import KEYS, Key, loaded, origin
 from auditor.config import PolicyOptions, ScanConfig
-from auditor.history.store import shown_url
 
 #: Keys whose value is merged across the layers: shown from the built options, not one source.
 _MERGED = {"policies.parameters": "sets", "policies.enable": "enable", "policies.disable": "disable"}
@@ -63,6 +62,8 @@ def settings(context: click.Context, policies: PolicyOptions) -> list[dict[str, 
             value = context.params[option.name]
             where = origin(context, option)
         if key.path == "history.url" and value is not None:
+            from auditor.history.store import shown_url  # SQLAlchemy's URL parser
+
             value = shown_url(value)
         rows.append(_row(key, _shown(value), where))
     return rows

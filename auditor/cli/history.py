@@ -11,7 +11,7 @@ from auditor.cli import echo
 from auditor.cli.options import EXIT_CODES_HELP
 from auditor.cli.settings import configurable
 from auditor.errors import ConfigError
-from auditor.history.store import HistoryStore
+from auditor.history import open_store
 from auditor.reporters.common import utc_timestamp
 
 _SPAN = re.compile(r"^(\d+)([hdw])$")
@@ -51,7 +51,7 @@ def history() -> None:
 @SINCE
 def list_scans(url: str, since: str | None) -> None:
     """One line per recorded scan: id, time, source, totals, coverage."""
-    store = HistoryStore(url)
+    store = open_store(url)
     try:
         rows = store.scans(parse_since(since))
     finally:
@@ -76,7 +76,7 @@ def list_scans(url: str, since: str | None) -> None:
 @HISTORY
 def show(scan_id: int, url: str) -> None:
     """A recorded scan and its findings that did not pass, with how long each has been failing."""
-    store = HistoryStore(url)
+    store = open_store(url)
     try:
         row, items = store.scan(scan_id)
     finally:
@@ -105,7 +105,7 @@ def show(scan_id: int, url: str) -> None:
 @SINCE
 def trend(policy: str | None, url: str, since: str | None) -> None:
     """Per policy and scan: how many findings failed, passed, errored."""
-    store = HistoryStore(url)
+    store = open_store(url)
     try:
         points = store.trend(policy, parse_since(since))
     finally:

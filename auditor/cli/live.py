@@ -1,4 +1,6 @@
-"""The terminal side of a live collection: the credential (built here only), progress bars, the -v log."""
+"""The terminal side of a live collection: the credential (built here only), progress bars, the -v log.
+
+azure.identity and rich are imported when a live scan needs them (tests/test_imports.py)."""
 
 from __future__ import annotations
 
@@ -6,16 +8,15 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from azure.core.credentials import TokenCredential
-from azure.identity import DefaultAzureCredential
-from rich.console import Console
-from rich.progress import Progress
-
-from auditor.collectors.azure.collector import Progress as ProgressCallback
 from auditor.collectors.azure.settings import AzureSettings
 from auditor.terminal import PrintableFormatter
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+    from auditor.collectors.azure.collector import Progress as ProgressCallback
 
 
 @contextmanager
@@ -24,6 +25,8 @@ def credential(settings: AzureSettings, needed: bool) -> Iterator[TokenCredentia
     if not needed:
         yield None
         return
+    from azure.identity import DefaultAzureCredential
+
     with DefaultAzureCredential(**settings.credential_options()) as built:
         yield built
 
@@ -54,6 +57,9 @@ def progress_bars(quiet: bool) -> Iterator[ProgressCallback | None]:
     if quiet or not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
+    from rich.progress import Progress
+
     with Progress(console=Console(stderr=True), transient=True) as bars:
         tasks: dict[str, Any] = {}
 

@@ -7,10 +7,9 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from azure.core.credentials import TokenCredential
 
 from auditor.cli import echo
 from auditor.cli.calendar import choose_calendar
@@ -32,7 +31,6 @@ from auditor.cli.options import (
     SHARD,
     SOURCE,
 )
-from auditor.cli.remediate import apply_plan
 from auditor.cli.settings import configurable
 from auditor.collectors.gather import EstateGatherer
 from auditor.config import (
@@ -51,7 +49,7 @@ from auditor.gates.baseline import check_scope, compare
 from auditor.gates.threshold import exit_code
 from auditor.gates.waivers import Waiver, load_waivers
 from auditor.gcpause import collector_paused
-from auditor.history.store import HistoryError, HistoryStore
+from auditor.history import HistoryError, open_store
 from auditor.inventory import Estate
 from auditor.inventory.estate import resource_count
 from auditor.inventory.snapshot import dump_model
@@ -67,6 +65,11 @@ from auditor.result_file import load_result
 from auditor.scan import run_scan
 from auditor.shard import Shard
 
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+    from auditor.history.store import HistoryStore
+
 T = TypeVar("T")
 
 
@@ -79,7 +82,7 @@ class _HistoryRun:
         self.error: HistoryError | None = None
         if url is not None:
             try:
-                self.store = HistoryStore(url)
+                self.store = open_store(url)
             except HistoryError as error:
                 self.error = error
 
@@ -272,6 +275,8 @@ def scan(
         sys.exit(EXIT_OK)
     if plan and remediate.apply:
         plan_file = reports.output_dir / PLAN_FILE_NAME
+        from auditor.cli.apply import apply_plan  # the Azure SDK: loaded by the commands that call Azure
+
         sys.exit(
             apply_plan(plan, plan_file, config.live, do_apply=True, yes=remediate.yes, quiet=config.quiet)
         )

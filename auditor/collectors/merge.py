@@ -1,4 +1,5 @@
-"""Add what a second source read (Fleet hubs) to an Estate: hubs, gaps, read counts and scope."""
+"""Add what a second source read (Fleet hubs) to an Estate: hubs, gaps, read counts and scope; and the name
+each fleet's hub goes by."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from collections import Counter
 from collections.abc import Sequence
 
 from auditor.collectors.interface import HubCollection
-from auditor.inventory import Coverage, Estate
+from auditor.inventory import Coverage, Estate, Fleet
+from auditor.inventory.base import normalize_id
 
 
 def with_hubs(estate: Estate, collections: Sequence[HubCollection]) -> Estate:
@@ -32,3 +34,11 @@ def with_hubs(estate: Estate, collections: Sequence[HubCollection]) -> Estate:
     contexts = tuple(dict.fromkeys((*estate.scope.hub_contexts, *(c.hub.name for c in collections))))
     scope = estate.scope.model_copy(update={"hub_contexts": contexts})
     return estate.model_copy(update={"hubs": hubs, "coverage": coverage, "scope": scope})
+
+
+def hub_names(fleets: Sequence[Fleet]) -> dict[str, str]:
+    """Normalized fleet id -> its hub's name: the fleet's name; fleets of the same name (other groups or
+    subscriptions) by their ARM id instead, so that no hub replaces another."""
+    with_hubs = [fleet for fleet in fleets if fleet.hub_profile is not None]
+    counts = Counter(fleet.name.lower() for fleet in with_hubs)
+    return {normalize_id(f.id): f.name if counts[f.name.lower()] == 1 else f.id for f in with_hubs}

@@ -15,8 +15,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
-from auditor.collectors.azure.fleet_credentials import hub_names
 from auditor.collectors.azure.normalize import attach_memberships
+from auditor.collectors.merge import hub_names
 from auditor.errors import InputError
 from auditor.inventory import Coverage, CoverageGap, Estate, Hub, Scope, ShardInfo, VersionCatalog
 from auditor.inventory.base import normalize_id

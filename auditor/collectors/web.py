@@ -34,10 +34,6 @@ class FetchError(AuditorError):
     exit_code = EXIT_INCOMPLETE
 
 
-def is_url(text: str) -> bool:
-    return text.startswith(("https://", "http://"))
-
-
 def fetch_json(url: str, *, timeout: float = 30.0, retry_backoff: float = 0.8) -> Any:
     """GET ``url`` and parse its JSON body; FetchError names the URL and what went wrong."""
     ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")

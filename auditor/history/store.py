@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, func, insert, s
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
-from auditor.errors import EXIT_INCOMPLETE, AuditorError, ConfigError
+from auditor.errors import ConfigError
 from auditor.findings import (
     Finding,
     HistoryInfo,
@@ -37,17 +37,12 @@ from auditor.findings import (
     ToolInfo,
 )
 from auditor.gcpause import collector_paused
+from auditor.history import HistoryError
 from auditor.history.schema import findings, scans
 from auditor.inventory.estate import Scope
 
 #: Recorded scans the trend of a new scan's reports goes back (this scan is one more point).
 TREND_SCANS = 60
-
-
-class HistoryError(AuditorError):
-    """The store could not be reached or written: exit 3 (the reports are written before it is)."""
-
-    exit_code = EXIT_INCOMPLETE
 
 
 def database_url(text: str) -> str:

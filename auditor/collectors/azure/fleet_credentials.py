@@ -9,7 +9,6 @@ reach disk, logs (the call log has method, path, status and ms only) or reports.
 from __future__ import annotations
 
 import copy
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +25,7 @@ from auditor.collectors.azure.settings import AzureSettings
 from auditor.collectors.hub.kubeconfig import context_problem, hub_from_config_dict
 from auditor.collectors.hub.read import HubFault, HubReadOptions, failed_collection, one_line
 from auditor.collectors.interface import HubCollection
+from auditor.collectors.merge import hub_names
 from auditor.inventory import Fleet
 from auditor.inventory.base import normalize_id
 
@@ -188,11 +188,3 @@ def fleet_hubs(
         name = names[normalize_id(fleet.id)]
         sources.append(FleetHub(fleet, credentials.kubeconfig, credentials.hub_token, options, name=name))
     return sources, notes
-
-
-def hub_names(fleets: Sequence[Fleet]) -> dict[str, str]:
-    """Normalized fleet id -> its hub's name: the fleet's name; fleets of the same name (other groups or
-    subscriptions) by their ARM id instead, so that no hub replaces another."""
-    with_hubs = [fleet for fleet in fleets if fleet.hub_profile is not None]
-    counts = Counter(fleet.name.lower() for fleet in with_hubs)
-    return {normalize_id(f.id): f.name if counts[f.name.lower()] == 1 else f.id for f in with_hubs}
