@@ -15,7 +15,7 @@ from pydantic import Field
 from auditor.cluster_cards import ClusterCard
 from auditor.fleet_cards import FleetCard
 from auditor.horizon import ClusterHorizon
-from auditor.inventory.base import Model, normalize_id
+from auditor.inventory.base import Model, normalize_id, values_sharing_keys
 from auditor.inventory.estate import Coverage, Scope
 from auditor.landscape import Landscape
 
@@ -149,7 +149,7 @@ class Finding(Model):
         at 10,000 clusters; pydantic's ``model_construct`` measured slower than validating). The
         evaluator's findings are proven equal to their validated copies in tests/policies/."""
         finding = cls.__new__(cls)
-        object.__setattr__(finding, "__dict__", values)
+        object.__setattr__(finding, "__dict__", values_sharing_keys(cls, values))
         # One shared "fields set" (pydantic's per-instance set is ~40% of a finding's memory).
         object.__setattr__(finding, "__pydantic_fields_set__", _FINDING_FIELDS)
         object.__setattr__(finding, "__pydantic_extra__", None)
@@ -158,17 +158,6 @@ class Finding(Model):
 
 
 _FINDING_FIELDS = set(Finding.model_fields)
-#: The string fields many findings repeat (a policy's, a resource's, a subscription's).
-_REPEATED = (
-    "policy_id",
-    "title",
-    "resource_kind",
-    "resource_id",
-    "resource_name",
-    "subscription_id",
-    "subscription_name",
-    "location",
-)
 
 
 #: marshal's format 2: no back-references and no interned-string marks, so equal evidence is always the
@@ -205,11 +194,11 @@ class SharedEvidence:
 
 
 def compact(findings: Iterable[Finding]) -> None:
-    """Findings just validated from JSON (a saved result, a shard's) each hold their own copy of every
-    string and sub-model, and pydantic's own set of the fields given: make them hold what the evaluator's
-    findings hold — one shared fields set, repeated strings and evidence strings interned, one
-    remediation and one escalation object per policy where equal, equal evidence once
-    (:class:`SharedEvidence`). Only copies are dropped: every value stays equal. Measured at 500
+    """Findings just validated from JSON (a saved result, a shard's) are held compactly as every model is
+    (``held_compactly``: strings interned, one fields set, key-sharing dicts), but each still has its own
+    copy of its evidence and sub-models: make them hold what the evaluator's findings hold — evidence
+    strings interned, one remediation and one escalation object per policy where equal, equal evidence
+    once (:class:`SharedEvidence`). Only copies are dropped: every value stays equal. Measured at 500
     clusters: 2,466 -> ~1,000 B held a finding (benchmarks/results/scale.md).
     """
     evidence = SharedEvidence()
@@ -217,10 +206,6 @@ def compact(findings: Iterable[Finding]) -> None:
     escalations: dict[tuple[Severity, str], Escalation] = {}
     for finding in findings:
         values = finding.__dict__
-        for name in _REPEATED:
-            value = values[name]
-            if type(value) is str:
-                values[name] = intern(value)
         values["evidence"] = evidence.share(values["evidence"], _interned)
         remediation = values["remediation"]
         if remediation is not None:  # a policy's (an edited result's may differ: then it keeps its own)
@@ -230,8 +215,6 @@ def compact(findings: Iterable[Finding]) -> None:
         escalation = values["escalation"]
         if escalation is not None:
             values["escalation"] = escalations.setdefault((escalation.from_, escalation.note), escalation)
-        if finding.__pydantic_fields_set__ == _FINDING_FIELDS:
-            object.__setattr__(finding, "__pydantic_fields_set__", _FINDING_FIELDS)
 
 
 def _interned(value: Any) -> Any:

@@ -189,6 +189,15 @@ def test_publish_rolls_back_when_the_second_rename_fails(tmp_path: Path, first_e
 
 
 def test_ctrl_c_while_staging_leaves_the_old_files_and_nothing_else(tmp_path: Path) -> None:
+    # Python's own SIGINT handler, as in a terminal (a shell starts a background job with SIGINT ignored).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _interrupted_while_staging(tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupted_while_staging(tmp_path: Path) -> None:
     first, second = tmp_path / "a.html", tmp_path / "b.json"
     first.write_bytes(b"old a")
     second.write_bytes(b"old b")

@@ -10,6 +10,7 @@ from auditor.findings import Severity, Status
 from auditor.result_file import load_result
 
 from .conftest import run_cli
+from .policies.test_evaluator import assert_values_share_keys
 
 
 def _scan_demo(out: Path) -> dict[str, Any]:
@@ -115,3 +116,4 @@ def test_a_loaded_results_findings_share_what_repeats(tmp_path: Path) -> None:
     assert all(f.__pydantic_fields_set__ is findings[0].__pydantic_fields_set__ for f in findings)
     maps = [f.evidence for f in findings]
     assert len({id(m) for m in maps}) == len({repr(m) for m in maps}) < len(maps)
+    assert_values_share_keys(findings)

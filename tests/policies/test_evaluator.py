@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
@@ -196,6 +197,18 @@ def assert_equal_evidence_is_one_map(findings: Sequence[Finding]) -> None:
     """Equal evidence maps are one object (``repr`` tells ``1``, ``1.0`` and ``True`` apart, and key order)."""
     maps = [f.evidence for f in findings]
     assert len({id(m) for m in maps}) == len({repr(m) for m in maps}) < len(maps) // 2
+
+
+def assert_values_share_keys(findings: Sequence[Finding]) -> None:
+    """Every finding's values are in a key-sharing dict (CPython, PEP 412): smaller than the same values in
+    a dict of their own (216 against 464 B)."""
+    assert findings
+    own = sys.getsizeof(dict(findings[0].__dict__))
+    assert all(sys.getsizeof(f.__dict__) < own * 0.6 for f in findings)
+
+
+def test_findings_hold_their_values_in_key_sharing_dicts() -> None:
+    assert_values_share_keys(every_kind_of_finding())
 
 
 def test_equal_evidence_is_one_map() -> None:

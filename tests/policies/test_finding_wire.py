@@ -11,7 +11,12 @@ import pytest
 from auditor.findings import Finding, Status, WaiverNote
 from auditor.policies.finding_wire import pack, unpack
 
-from .test_evaluator import assert_as_validated, assert_equal_evidence_is_one_map, every_kind_of_finding
+from .test_evaluator import (
+    assert_as_validated,
+    assert_equal_evidence_is_one_map,
+    assert_values_share_keys,
+    every_kind_of_finding,
+)
 
 
 def test_the_findings_arrive_exactly_as_sent() -> None:
@@ -38,6 +43,7 @@ def test_what_the_findings_share_arrives_once() -> None:
     assert len({id(s) for s in strings}) == len(set(strings))
     assert all(f.__pydantic_fields_set__ is arrived[0].__pydantic_fields_set__ for f in arrived)
     assert_equal_evidence_is_one_map(arrived)  # the evaluator's shared maps, sent once
+    assert_values_share_keys(arrived)
 
 
 def test_evidence_the_rows_cannot_carry_travels_as_validated_json() -> None:
