@@ -15,7 +15,7 @@ from pydantic import Field
 from auditor.cluster_cards import ClusterCard
 from auditor.fleet_cards import FleetCard
 from auditor.horizon import ClusterHorizon
-from auditor.inventory.base import Model, normalize_id, values_sharing_keys
+from auditor.inventory.base import Model, normalize_id, shared_fields_set, values_sharing_keys
 from auditor.inventory.estate import Coverage, Scope
 from auditor.landscape import Landscape
 
@@ -157,7 +157,8 @@ class Finding(Model):
         return finding
 
 
-_FINDING_FIELDS = set(Finding.model_fields)
+#: The same set as a validated finding given every field holds (``held_compactly``).
+_FINDING_FIELDS = shared_fields_set(Finding, set(Finding.model_fields))
 
 
 #: marshal's format 2: no back-references and no interned-string marks, so equal evidence is always the

@@ -68,12 +68,18 @@ def held_compactly(instance: BaseModel) -> None:
         if type(value) is str:
             values[name] = intern(value)
     object.__setattr__(instance, "__dict__", values_sharing_keys(model, values))
-    given = instance.__pydantic_fields_set__
+    object.__setattr__(
+        instance, "__pydantic_fields_set__", shared_fields_set(model, instance.__pydantic_fields_set__)
+    )
+
+
+def shared_fields_set(model: type, given: set[str]) -> set[str]:
+    """The one "fields given" set of every ``model`` instance given exactly ``given``."""
     key = (model, frozenset(given))
     shared = _FIELDS_SETS.get(key)
     if shared is None:
         shared = _FIELDS_SETS.setdefault(key, given)
-    object.__setattr__(instance, "__pydantic_fields_set__", shared)
+    return shared
 
 
 class TrackedResource(Model):

@@ -98,3 +98,13 @@ def test_a_model_given_to_another_is_held_as_it_was() -> None:
     )
     assert cluster.node_pools[0] is pool
     assert pool.__dict__ is values
+
+
+def test_a_finding_loaded_and_one_the_evaluator_built_share_one_fields_set() -> None:
+    from auditor.findings import Finding
+    from tests.policies.test_evaluator import every_kind_of_finding
+
+    built = every_kind_of_finding()[0]
+    loaded = Finding.model_validate_json(built.model_dump_json(by_alias=True))
+    assert loaded == built
+    assert loaded.__pydantic_fields_set__ is built.__pydantic_fields_set__
